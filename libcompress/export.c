@@ -1,0 +1,272 @@
+/* export.c - mcz_model -> ONNX, streamed: protobuf-c packs into a buffer callback that
+ * writes to the output file, so weights go from their mapping to the file without a copy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+#include "mcz/outfile.h"
+
+#define PROTOBUF_LIMIT ((uint64_t)2 << 30) /* protobuf messages must stay below 2 GiB */
+#define EXTERNAL_ALIGN 64
+
+/* What a tensor held before export changed it (restored afterwards). */
+typedef struct saved {
+    Onnx__TensorProto *t;
+    Onnx__TensorProto copy; /* a shallow copy of the struct */
+} saved;
+
+typedef struct exporter {
+    mcz_model *m;
+    saved *sv;
+    size_t nsv;
+    /* storage for the external_data entries and strings we point tensors at */
+    Onnx__StringStringEntryProto *entries; /* 3 per external tensor */
+    Onnx__StringStringEntryProto **entry_ptrs;
+    char (*numbers)[2][24];
+    uint8_t (*markers)[MCZ_MARKER_LEN];
+} exporter;
+
+static void exporter_restore(exporter *x)
+{
+    for (size_t i = x->nsv; i-- > 0;)
+        *x->sv[i].t = x->sv[i].copy;
+    free(x->sv);
+    free(x->entries);
+    free(x->entry_ptrs);
+    free(x->numbers);
+    free(x->markers);
+    memset(x, 0, sizeof *x);
+}
+
+static mcz_status exporter_init(exporter *x, mcz_model *m, mcz_error *err)
+{
+    memset(x, 0, sizeof *x);
+    x->m = m;
+    size_t n = m->nw ? m->nw : 1;
+    x->sv = calloc(n, sizeof *x->sv);
+    x->entries = calloc(n * 3, sizeof *x->entries);
+    x->entry_ptrs = calloc(n * 3, sizeof *x->entry_ptrs);
+    x->numbers = calloc(n, sizeof *x->numbers);
+    x->markers = calloc(n, sizeof *x->markers);
+    if (!x->sv || !x->entries || !x->entry_ptrs || !x->numbers || !x->markers) {
+        exporter_restore(x);
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    }
+    return MCZ_OK;
+}
+
+static Onnx__TensorProto *save_tensor(exporter *x, size_t i)
+{
+    Onnx__TensorProto *t = x->m->w[i].t;
+    x->sv[x->nsv].t = t;
+    x->sv[x->nsv].copy = *t;
+    x->nsv++;
+    return t;
+}
+
+static void clear_values(Onnx__TensorProto *t)
+{
+    t->n_float_data = t->n_int32_data = t->n_int64_data = t->n_double_data = 0;
+    t->n_uint64_data = 0;
+    t->has_raw_data = 0;
+    t->raw_data.len = 0;
+    t->raw_data.data = NULL;
+    t->has_data_location = 0;
+    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT;
+    t->n_external_data = 0;
+    t->external_data = NULL;
+}
+
+/* Point weight i at inline raw bytes. */
+static void set_inline(exporter *x, size_t i, const uint8_t *data, size_t len)
+{
+    Onnx__TensorProto *t = save_tensor(x, i);
+    clear_values(t);
+    t->has_raw_data = 1;
+    t->raw_data.data = (uint8_t *)data;
+    t->raw_data.len = len;
+}
+
+static void set_external(exporter *x, size_t i, const char *location, uint64_t off, uint64_t len)
+{
+    Onnx__TensorProto *t = save_tensor(x, i);
+    clear_values(t);
+    Onnx__StringStringEntryProto *e = &x->entries[3 * i];
+    Onnx__StringStringEntryProto **ep = &x->entry_ptrs[3 * i];
+    snprintf(x->numbers[i][0], sizeof x->numbers[i][0], "%llu", (unsigned long long)off);
+    snprintf(x->numbers[i][1], sizeof x->numbers[i][1], "%llu", (unsigned long long)len);
+    const char *keys[3] = {"location", "offset", "length"};
+    const char *vals[3] = {location, x->numbers[i][0], x->numbers[i][1]};
+    for (int k = 0; k < 3; k++) {
+        onnx__string_string_entry_proto__init(&e[k]);
+        e[k].key = (char *)keys[k];
+        e[k].value = (char *)vals[k];
+        ep[k] = &e[k];
+    }
+    t->external_data = ep;
+    t->n_external_data = 3;
+    t->has_data_location = 1;
+    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+}
+
+/* protobuf-c output that streams into an mcz_outfile */
+typedef struct outbuf {
+    ProtobufCBuffer base;
+    mcz_outfile *o;
+    mcz_status st;
+    mcz_error *err;
+} outbuf;
+
+static void outbuf_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    outbuf *ob = (outbuf *)b;
+    if (ob->st == MCZ_OK)
+        ob->st = mcz_outfile_write(ob->o, data, len, ob->err);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+mcz_status mcz_model_save_onnx(mcz_model *m, const char *path, const mcz_save_opts *opts,
+                               mcz_error *err)
+{
+    mcz_save_opts o = opts ? *opts : (mcz_save_opts){0};
+    uint64_t min_bytes = o.external_min_bytes ? o.external_min_bytes : 1024;
+    uint64_t total = 0;
+    int any_external = 0;
+    for (size_t i = 0; i < m->nw; i++) {
+        total += m->w[i].pub.nbytes;
+        any_external |= m->w[i].pub.external;
+    }
+    /* which weights go to external data */
+    int mode = o.external_data;
+    if (mode == 0 && total >= PROTOBUF_LIMIT - (64u << 20))
+        mode = 1;
+    if (mode == -1 && total >= PROTOBUF_LIMIT)
+        return mcz_seterr(err, MCZ_ERR_LIMIT,
+                          "%s: weights total %llu bytes, over protobuf's 2 GiB: use external data",
+                          path, (unsigned long long)total);
+    int keep_external = mode == 0 && any_external;
+    int use_external = mode == 1 || keep_external;
+    if (use_external && strcmp(path, "-") == 0)
+        return mcz_seterr(err, MCZ_ERR_ARG,
+                          "-: a model with external data cannot be written to standard output");
+
+    exporter x;
+    mcz_status s = exporter_init(&x, m, err);
+    if (s)
+        return s;
+    mcz_outfile *data_out = NULL, *model_out = NULL;
+    char *data_path = NULL;
+    const char *location = NULL;
+    if (use_external) {
+        size_t n = strlen(path);
+        if (!(data_path = malloc(n + 6))) {
+            s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(data_path, n + 6, "%s.data", path);
+        location = base_name(data_path);
+        if (!(data_out = mcz_outfile_open(data_path, o.force, err))) {
+            s = err ? err->code : MCZ_ERR_IO;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < m->nw; i++) {
+        wentry *e = &m->w[i];
+        int ext = use_external && e->pub.dtype != MCZ_DT_STRING &&
+                  (keep_external ? e->pub.external : e->pub.nbytes >= min_bytes);
+        if (ext) {
+            const uint8_t *d = mcz_model_weight_data(m, i, err);
+            if (!d) {
+                s = err ? err->code : MCZ_ERR_NOMEM;
+                goto out;
+            }
+            if ((s = mcz_outfile_pad(data_out, EXTERNAL_ALIGN, err)))
+                goto out;
+            uint64_t off = mcz_outfile_tell(data_out);
+            if ((s = mcz_outfile_write(data_out, d, e->pub.nbytes, err)))
+                goto out;
+            set_external(&x, i, location, off, e->pub.nbytes);
+        } else if (e->pub.external) {
+            set_inline(&x, i, e->ext, e->pub.nbytes);
+        }
+    }
+    if (!(model_out = mcz_outfile_open(path, o.force, err))) {
+        s = err ? err->code : MCZ_ERR_IO;
+        goto out;
+    }
+    size_t size = onnx__model_proto__get_packed_size(m->proto);
+    if (size >= PROTOBUF_LIMIT) {
+        s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: model is %zu bytes, over protobuf's 2 GiB", path, size);
+        goto out;
+    }
+    outbuf ob = {{outbuf_append}, model_out, MCZ_OK, err};
+    onnx__model_proto__pack_to_buffer(m->proto, &ob.base);
+    if ((s = ob.st))
+        goto out;
+    if (data_out) {
+        s = mcz_outfile_commit(data_out, err);
+        data_out = NULL;
+        if (s)
+            goto out;
+    }
+    s = mcz_outfile_commit(model_out, err);
+    model_out = NULL;
+out:
+    mcz_outfile_abort(model_out);
+    mcz_outfile_abort(data_out);
+    exporter_restore(&x);
+    free(data_path);
+    return s;
+}
+
+static mcz_status pack_to_memory(mcz_model *m, uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    size_t size = onnx__model_proto__get_packed_size(m->proto);
+    if (size >= PROTOBUF_LIMIT)
+        return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: model is %zu bytes, over protobuf's 2 GiB",
+                          m->path, size);
+    uint8_t *b = malloc(size ? size : 1);
+    if (!b)
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory for %zu bytes", m->path, size);
+    *out_len = onnx__model_proto__pack(m->proto, b);
+    *out = b;
+    return MCZ_OK;
+}
+
+mcz_status mcz_model_serialize(mcz_model *m, uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    exporter x;
+    mcz_status s = exporter_init(&x, m, err);
+    if (s)
+        return s;
+    for (size_t i = 0; i < m->nw; i++)
+        if (m->w[i].pub.external)
+            set_inline(&x, i, m->w[i].ext, m->w[i].pub.nbytes);
+    s = pack_to_memory(m, out, out_len, err);
+    exporter_restore(&x);
+    return s;
+}
+
+mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out_len,
+                                        mcz_error *err)
+{
+    exporter x;
+    mcz_status s = exporter_init(&x, m, err);
+    if (s)
+        return s;
+    for (size_t i = 0; i < m->nw; i++) {
+        if (m->w[i].pub.dtype == MCZ_DT_STRING)
+            continue; /* strings stay in the skeleton */
+        mcz_marker_make(i, x.markers[i]);
+        set_inline(&x, i, x.markers[i], MCZ_MARKER_LEN);
+    }
+    s = pack_to_memory(m, out, out_len, err);
+    exporter_restore(&x);
+    return s;
+}

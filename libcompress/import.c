@@ -1,0 +1,329 @@
+/* import.c - ONNX file -> mcz_model, keeping about one copy of the weights.
+ *
+ * The file is memory-mapped. Before protobuf-c sees it, onnxwire replaces every large
+ * raw_data by a 16-byte marker, so protobuf-c parses (and copies) only the small skeleton;
+ * the markers are then swapped for pointers into the mapping. External data files are mapped
+ * too. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model_impl.h"
+
+#define MAX_MODEL_BYTES ((uint64_t)1 << 40)
+
+#define MARKER_CHUNK 1024
+
+typedef struct strip_ctx {
+    const uint8_t **spans; /* by ordinal: the original raw_data (NULL if left in place) */
+    size_t *lens;
+    size_t n, cap, capl;
+    /* markers in fixed chunks: pointers handed to onnxwire must not move until it returns */
+    uint8_t (**chunks)[MCZ_MARKER_LEN];
+    size_t nchunks, capchunks;
+} strip_ctx;
+
+static mcz_status strip_cb(void *vctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+                           const uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    strip_ctx *c = vctx;
+    if (len < MCZ_MARKER_LEN)
+        return MCZ_OK; /* small: leave it to protobuf-c */
+    mcz_status s;
+    if ((s = mcz_grow((void **)&c->spans, &c->cap, ordinal + 1, sizeof *c->spans, err)) ||
+        (s = mcz_grow((void **)&c->lens, &c->capl, ordinal + 1, sizeof *c->lens, err)))
+        return s;
+    size_t chunk = (size_t)(ordinal / MARKER_CHUNK);
+    while (c->nchunks <= chunk) {
+        if ((s = mcz_grow((void **)&c->chunks, &c->capchunks, c->nchunks + 1, sizeof *c->chunks,
+                          err)))
+            return s;
+        if (!(c->chunks[c->nchunks] = malloc(MARKER_CHUNK * MCZ_MARKER_LEN)))
+            return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        c->nchunks++;
+    }
+    for (size_t k = c->n; k < ordinal; k++)
+        c->spans[k] = NULL;
+    c->spans[ordinal] = raw;
+    c->lens[ordinal] = len;
+    c->n = ordinal + 1;
+    uint8_t *mk = c->chunks[chunk][ordinal % MARKER_CHUNK];
+    mcz_marker_make(ordinal, mk);
+    *out = mk;
+    *out_len = MCZ_MARKER_LEN;
+    return MCZ_OK;
+}
+
+typedef struct restore_ctx {
+    mcz_model *m;
+    strip_ctx *strip;
+    uint8_t *used;
+} restore_ctx;
+
+static mcz_status restore_tensor(restore_ctx *r, Onnx__TensorProto *t, mcz_error *err)
+{
+    uint64_t idx;
+    if (!t || !t->has_raw_data || !mcz_marker_parse(t->raw_data.data, t->raw_data.len, &idx))
+        return MCZ_OK;
+    if (idx >= r->strip->n || !r->strip->spans[idx] || r->used[idx])
+        return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: tensor '%s': inconsistent raw_data", r->m->path,
+                          t->name ? t->name : "");
+    r->used[idx] = 1;
+    free(t->raw_data.data);
+    t->raw_data.data = (uint8_t *)r->strip->spans[idx];
+    t->raw_data.len = r->strip->lens[idx];
+    return mcz_model_note_foreign(r->m, t, err);
+}
+
+static mcz_status restore_graph(restore_ctx *r, Onnx__GraphProto *g, mcz_error *err)
+{
+    mcz_status s;
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if ((s = restore_tensor(r, g->initializer[i], err)))
+            return s;
+    for (size_t i = 0; i < g->n_node; i++) {
+        Onnx__NodeProto *n = g->node[i];
+        for (size_t a = 0; a < n->n_attribute; a++) {
+            Onnx__AttributeProto *at = n->attribute[a];
+            if ((s = restore_tensor(r, at->t, err)))
+                return s;
+            for (size_t k = 0; k < at->n_tensors; k++)
+                if ((s = restore_tensor(r, at->tensors[k], err)))
+                    return s;
+            if (at->g && (s = restore_graph(r, at->g, err)))
+                return s;
+            for (size_t k = 0; k < at->n_graphs; k++)
+                if (at->graphs[k] && (s = restore_graph(r, at->graphs[k], err)))
+                    return s;
+        }
+    }
+    return MCZ_OK;
+}
+
+/* Parse `buf` (owned by the caller, alive as long as the model) into m->proto. */
+static mcz_status parse(mcz_model *m, const uint8_t *buf, size_t len, mcz_error *err)
+{
+    strip_ctx sc = {0};
+    uint8_t *small = NULL, *used = NULL;
+    size_t small_len = 0;
+    mcz_status s = mcz_onnxwire_rewrite(buf, len, strip_cb, &sc, &small, &small_len, m->path, err);
+    if (s)
+        goto out;
+    m->proto = onnx__model_proto__unpack(NULL, small_len, small);
+    if (!m->proto) {
+        s = mcz_seterr(err, MCZ_ERR_FORMAT, "%s: not a valid ONNX model (protobuf parse failed)",
+                       m->path);
+        goto out;
+    }
+    if (!(used = calloc(sc.n ? sc.n : 1, 1))) {
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", m->path);
+        goto out;
+    }
+    restore_ctx rc = {m, &sc, used};
+    if (m->proto->graph)
+        s = restore_graph(&rc, m->proto->graph, err);
+out:
+    free(used);
+    free(small);
+    free(sc.spans);
+    free(sc.lens);
+    for (size_t i = 0; i < sc.nchunks; i++)
+        free(sc.chunks[i]);
+    free(sc.chunks);
+    return s;
+}
+
+static mcz_model *model_new(const char *path, mcz_error *err)
+{
+    mcz_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->path = mcz_strdup(path))) {
+        free(m);
+        mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    return m;
+}
+
+static mcz_status map_file(const char *path, const char *shown, uint8_t **addr, size_t *len,
+                           mcz_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mcz_seterr(err, MCZ_ERR_IO, "%s: cannot open: %s", shown, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return mcz_seterr(err, MCZ_ERR_IO, "%s: not a regular file", shown);
+    }
+    if ((uint64_t)st.st_size > MAX_MODEL_BYTES) {
+        close(fd);
+        return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: file too large", shown);
+    }
+    *len = (size_t)st.st_size;
+    *addr = NULL;
+    if (*len) {
+        void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            close(fd);
+            return mcz_seterr(err, MCZ_ERR_IO, "%s: cannot map: %s", shown, strerror(errno));
+        }
+        *addr = p;
+    }
+    close(fd);
+    return MCZ_OK;
+}
+
+/* A location must be a relative path inside the model's folder. */
+static int location_escapes(const char *loc)
+{
+    if (loc[0] == '/' || strchr(loc, '\\'))
+        return 1;
+    const char *p = loc;
+    while (*p) {
+        const char *q = strchr(p, '/');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        if (!q)
+            break;
+        p = q + 1;
+    }
+    return 0;
+}
+
+mcz_status mcz_model_map_external(mcz_model *m, const char *location, const char *tensor,
+                                  const mapping **out, mcz_error *err)
+{
+    for (size_t i = 0; i < m->next; i++)
+        if (strcmp(m->ext[i].location, location) == 0) {
+            *out = &m->ext[i];
+            return MCZ_OK;
+        }
+    if (!m->dir)
+        return mcz_seterr(err, MCZ_ERR_UNSUPPORTED,
+                          "%s: tensor '%s': external data '%s' cannot be resolved for a model in memory",
+                          m->path, tensor, location);
+    if (location_escapes(location))
+        return mcz_seterr(err, MCZ_ERR_FORMAT,
+                          "%s: tensor '%s': external data location '%s' escapes the model's folder",
+                          m->path, tensor, location);
+    size_t need = strlen(m->dir) + strlen(location) + 2;
+    char *full = malloc(need);
+    if (!full)
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    snprintf(full, need, "%s/%s", m->dir, location);
+    /* a symlink may still lead outside: compare canonical paths */
+    char *rdir = realpath(m->dir, NULL), *rfile = realpath(full, NULL);
+    mcz_status s = MCZ_OK;
+    if (!rfile) {
+        s = mcz_seterr(err, MCZ_ERR_IO, "%s: tensor '%s': external data file '%s': %s", m->path,
+                       tensor, location, strerror(errno));
+    } else if (!rdir || strncmp(rfile, rdir, strlen(rdir)) != 0 || rfile[strlen(rdir)] != '/') {
+        s = mcz_seterr(err, MCZ_ERR_FORMAT,
+                       "%s: tensor '%s': external data location '%s' escapes the model's folder",
+                       m->path, tensor, location);
+    }
+    free(rdir);
+    free(rfile);
+    mapping mp = {0};
+    if (s == MCZ_OK)
+        s = map_file(full, full, &mp.addr, &mp.len, err);
+    free(full);
+    if (s == MCZ_OK && !(mp.location = mcz_strdup(location))) {
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        if (mp.addr)
+            munmap(mp.addr, mp.len);
+    }
+    if (s == MCZ_OK && (s = mcz_grow((void **)&m->ext, &m->capext, m->next + 1, sizeof *m->ext, err))) {
+        if (mp.addr)
+            munmap(mp.addr, mp.len);
+        free(mp.location);
+    }
+    if (s)
+        return s;
+    m->ext[m->next] = mp;
+    *out = &m->ext[m->next++];
+    return MCZ_OK;
+}
+
+mcz_model *mcz_model_load_onnx(const char *path, mcz_error *err)
+{
+    mcz_model *m = model_new(path, err);
+    if (!m)
+        return NULL;
+    const char *slash = strrchr(path, '/');
+    m->dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : mcz_strdup(".");
+    if (!m->dir) {
+        mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (map_file(path, path, &m->map, &m->maplen, err))
+        goto fail;
+    if (m->maplen == 0) {
+        mcz_seterr(err, MCZ_ERR_FORMAT, "%s: empty file, not an ONNX model", path);
+        goto fail;
+    }
+    madvise(m->map, m->maplen, MADV_SEQUENTIAL);
+    if (parse(m, m->map, m->maplen, err) || mcz_model_build_table(m, err))
+        goto fail;
+    return m;
+fail:
+    mcz_model_free(m);
+    return NULL;
+}
+
+mcz_model *mcz_model_load_onnx_buffer(void *buf, size_t len, const char *name, mcz_error *err)
+{
+    mcz_model *m = model_new(name, err);
+    if (!m) {
+        free(buf);
+        return NULL;
+    }
+    m->ownbuf = buf;
+    if (len == 0) {
+        mcz_seterr(err, MCZ_ERR_FORMAT, "%s: empty buffer, not an ONNX model", name);
+        goto fail;
+    }
+    if (parse(m, buf, len, err) || mcz_model_build_table(m, err))
+        goto fail;
+    return m;
+fail:
+    mcz_model_free(m);
+    return NULL;
+}
+
+void mcz_model_free(mcz_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nforeign; i++) {
+        m->foreign[i]->raw_data.data = NULL;
+        m->foreign[i]->raw_data.len = 0;
+    }
+    if (m->proto)
+        onnx__model_proto__free_unpacked(m->proto, NULL);
+    for (size_t i = 0; i < m->nw; i++) {
+        free(m->w[i].owned);
+        free(m->w[i].graph_path);
+    }
+    free(m->w);
+    for (size_t i = 0; i < m->next; i++) {
+        if (m->ext[i].addr)
+            munmap(m->ext[i].addr, m->ext[i].len);
+        free(m->ext[i].location);
+    }
+    free(m->ext);
+    if (m->map)
+        munmap(m->map, m->maplen);
+    free(m->ownbuf);
+    free(m->foreign);
+    free(m->dir);
+    free(m->path);
+    free(m);
+}

@@ -1,0 +1,65 @@
+/* model_impl.h - the inside of mcz_model (libcompress only). */
+#ifndef MCZ_MODEL_IMPL_H
+#define MCZ_MODEL_IMPL_H
+
+#include <stdint.h>
+
+#include "mcz/model.h"
+#include "onnx.pb-c.h"
+#include "onnxwire.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mcz assumes a little-endian host (raw_data is little-endian)"
+#endif
+
+/* One weight: the public row plus where its values are. */
+typedef struct wentry {
+    mcz_weight pub;
+    Onnx__TensorProto *t;  /* the tensor in the protobuf tree */
+    const uint8_t *data;   /* LE raw values when known without conversion, else NULL */
+    void *owned;           /* buffer the model owns for this weight (converted or replaced) */
+    char *graph_path;      /* owned storage behind pub.graph */
+    const uint8_t *ext;    /* external data in its mapping (when pub.external) */
+} wentry;
+
+/* A memory-mapped file (the model or one of its external data files). */
+typedef struct mapping {
+    char *location; /* relative location as written in the model ("" for the model itself) */
+    uint8_t *addr;
+    size_t len;
+} mapping;
+
+struct mcz_model {
+    char *path;  /* as given (or a name for buffers) */
+    char *dir;   /* folder external data is resolved against; NULL for buffers */
+    Onnx__ModelProto *proto;
+    uint8_t *map;        /* the model file's mapping (NULL for buffers) */
+    size_t maplen;
+    void *ownbuf;        /* buffer handed to mcz_model_load_onnx_buffer */
+    mapping *ext;
+    size_t next, capext;
+    wentry *w;
+    size_t nw, capw;
+    /* TensorProtos whose raw_data points to memory protobuf-c does not own */
+    Onnx__TensorProto **foreign;
+    size_t nforeign, capforeign;
+};
+
+/* Record that t->raw_data does not belong to protobuf-c (nulled before freeing the tree). */
+mcz_status mcz_model_note_foreign(mcz_model *m, Onnx__TensorProto *t, mcz_error *err);
+
+/* Build the weight table from the protobuf tree (called by import). */
+mcz_status mcz_model_build_table(mcz_model *m, mcz_error *err);
+
+/* Grow a dynamic array (elements of `elem` bytes) to hold at least `need`. */
+mcz_status mcz_grow(void **arr, size_t *cap, size_t need, size_t elem, mcz_error *err);
+
+char *mcz_strdup(const char *s);
+
+/* Total bytes of a weight's values, as they would be written as raw_data. */
+static inline uint64_t mcz_weight_raw_bytes(const wentry *e)
+{
+    return e->pub.nbytes;
+}
+
+#endif

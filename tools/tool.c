@@ -1,0 +1,170 @@
+/* tool.c - the behaviour every mcz tool shares. */
+#include "tool.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MCZ_TOOL_VERSION
+#define MCZ_TOOL_VERSION MCZ_VERSION_STRING
+#endif
+
+static const char *g_name = "mcz";
+
+void tool_init(const char *name)
+{
+    g_name = name;
+}
+
+const char *tool_name(void)
+{
+    return g_name;
+}
+
+void tool_error(const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", g_name);
+    if (file)
+        fprintf(stderr, "%s: ", file);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tool_fail(const mcz_error *e)
+{
+    fprintf(stderr, "%s: %s\n", g_name, e->msg[0] ? e->msg : mcz_strerror(e->code));
+    return TOOL_FAIL;
+}
+
+int tool_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", g_name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", g_name);
+    va_end(ap);
+    return TOOL_USAGE;
+}
+
+int tool_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tool_parse_size(const char *s, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    double mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v * mul > 1.8e19)
+        return -1;
+    *out = (unsigned long long)(v * mul);
+    return 0;
+}
+
+int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage)
+{
+    long v;
+    switch (opt) {
+    case 'o':
+        c->output = arg;
+        return 1;
+    case 'f':
+        c->force = 1;
+        return 1;
+    case 'q':
+        c->quiet = 1;
+        return 1;
+    case 'j':
+        if (tool_parse_int(arg, 0, 1024, &v) != 0)
+            exit(tool_usage_error("invalid thread count '%s' (0..1024, 0 = all cores)", arg));
+        c->threads = (int)v;
+        return 1;
+    case TOOL_OPT_JSON:
+        c->json = 1;
+        return 1;
+    case TOOL_OPT_REPORT:
+        c->report = arg;
+        return 1;
+    case TOOL_OPT_EXCLUDE: {
+        const char **n = realloc(c->exclude, (c->nexclude + 1) * sizeof *n);
+        if (!n) {
+            tool_error(NULL, "out of memory");
+            exit(TOOL_FAIL);
+        }
+        c->exclude = n;
+        c->exclude[c->nexclude++] = arg;
+        return 1;
+    }
+    case TOOL_OPT_VERSION:
+        printf("%s (mcz) %s\n", g_name, MCZ_TOOL_VERSION);
+        exit(TOOL_OK);
+    case 'h':
+        fputs(usage, stdout);
+        exit(TOOL_OK);
+    case '?':
+        exit(tool_usage_error("invalid option"));
+    default:
+        return 0;
+    }
+}
+
+void tool_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+const char *tool_bytes(unsigned long long n, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%llu B", n);
+    else
+        snprintf(buf, cap, "%.2f %s", v, units[u]);
+    return buf;
+}

@@ -1,0 +1,70 @@
+/* tool.h - what every mcz tool shares: the common options, error printing, exit codes.
+ * Tools stay thin: parse options, call libcompress, print. */
+#ifndef MCZ_TOOL_H
+#define MCZ_TOOL_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "mcz/load.h"
+
+/* Exit status of every tool. */
+enum { TOOL_OK = 0, TOOL_FAIL = 1, TOOL_USAGE = 2 };
+
+/* Options common to every tool (DESIGN.md, "The command-line contract"). */
+typedef struct tool_common {
+    const char *output;  /* -o PATH, NULL if absent */
+    int force;           /* -f/--force */
+    int quiet;           /* -q */
+    int threads;         /* -j/--threads N (0 = all cores) */
+    int json;            /* --json */
+    const char *report;  /* --report FILE.json */
+    const char **exclude;/* --exclude PATTERN (repeatable) */
+    size_t nexclude;
+} tool_common;
+
+/* getopt_long ids for the long-only common options; tool-specific ids start at TOOL_OPT_USER. */
+enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION, TOOL_OPT_HELP,
+       TOOL_OPT_USER = 1100 };
+
+/* The common long options, to splice into a tool's table; short ones are "o:fqj:h". */
+#define TOOL_COMMON_LONGOPTS                                                                   \
+    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},               \
+        {"quiet", no_argument, NULL, 'q'}, {"threads", required_argument, NULL, 'j'},          \
+        {"json", no_argument, NULL, TOOL_OPT_JSON},                                            \
+        {"report", required_argument, NULL, TOOL_OPT_REPORT},                                  \
+        {"exclude", required_argument, NULL, TOOL_OPT_EXCLUDE},                                \
+        {"version", no_argument, NULL, TOOL_OPT_VERSION}, {"help", no_argument, NULL, 'h'}
+#define TOOL_COMMON_SHORTOPTS "o:fqj:h"
+
+/* Name used in messages ("mcz-inspect"); set once at start. */
+void tool_init(const char *name);
+const char *tool_name(void);
+
+/* Handle a common option returned by getopt_long. Returns 1 if handled, 0 if not a common
+ * option, and exits (0 for --help/--version after printing `usage`, 2 on a bad value). */
+int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage);
+
+/* "mcz-TOOL: FILE: message" on stderr (FILE may be NULL). */
+void tool_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print an mcz_error (its message already names the file). Returns TOOL_FAIL. */
+int tool_fail(const mcz_error *e);
+
+/* Usage error: message, a hint to --help, returns TOOL_USAGE. */
+int tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a size like "4M", "1.5G", "123" (powers of 1024). Returns 0 on success. */
+int tool_parse_size(const char *s, unsigned long long *out);
+
+/* Parse a non-negative integer in [lo, hi]. Returns 0 on success. */
+int tool_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Print a JSON string literal (quoted, escaped) to `f`. */
+#include <stdio.h>
+void tool_json_str(FILE *f, const char *s);
+
+/* Human-readable byte count ("1.23 MB") into buf. */
+const char *tool_bytes(unsigned long long n, char *buf, size_t cap);
+
+#endif
