@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mcz/model.h"
+#include "mcz/roles.h"
 #include "tool.h"
 
 static const char usage[] =
@@ -217,14 +218,27 @@ static int inspect_onnx(const char *path, const tool_common *c, int tensors, con
         }
         printf("}\n");
     } else if (tensors) {
-        printf("%-48s %-9s %-22s %-21s %12s\n", "NAME", "TYPE", "SHAPE", "LOCATION", "BYTES");
+        mcz_weight_role *roles = calloc(nw ? nw : 1, sizeof *roles);
+        if (!roles || mcz_model_weight_roles(m, roles, &err) != MCZ_OK) {
+            free(roles);
+            free(h.ops);
+            mcz_model_free(m);
+            return tool_fail(&err);
+        }
+        printf("%-48s %-9s %-22s %-21s %-16s %12s\n", "NAME", "TYPE", "SHAPE", "LOCATION",
+               "WEIGHT OF", "BYTES");
         for (size_t i = 0; i < nw; i++) {
             const mcz_weight *w = mcz_model_weight(m, i);
-            char shp[256];
+            char shp[256], role[32] = "-";
             shape_str(w, shp, sizeof shp);
-            printf("%-48s %-9s %-22s %-21s %12llu%s\n", w->name, mcz_dtype_name(w->dtype), shp,
-                   location_of(w), (unsigned long long)w->nbytes, w->external ? " ext" : "");
+            if (roles[i].op != MCZ_ROLE_NONE)
+                snprintf(role, sizeof role, "%s(axis %d)", mcz_role_name(roles[i].op),
+                         roles[i].channel_axis);
+            printf("%-48s %-9s %-22s %-21s %-16s %12llu%s\n", w->name, mcz_dtype_name(w->dtype),
+                   shp, location_of(w), role, (unsigned long long)w->nbytes,
+                   w->external ? " ext" : "");
         }
+        free(roles);
     } else {
         char b[32];
         printf("file:        %s\nformat:      ONNX (IR version %lld)\n", path,
