@@ -67,4 +67,17 @@ void tool_json_str(FILE *f, const char *s);
 /* Human-readable byte count ("1.23 MB") into buf. */
 const char *tool_bytes(unsigned long long n, char *buf, size_t cap);
 
+
+
+/* ---- reading and writing models (tools/model-io.c) ---------------------------------- */
+#include "mcz/model.h"
+
+/* Read an ONNX model or an .mcz container, recognised by content (not by name). NULL on
+ * error with `err` filled. */
+mcz_model *tool_read_model(const char *path, mcz_error *err);
+
+/* Write `m` to c->output: a name ending in ".mcz" gets the container, anything else ONNX
+ * (external data when over 2 GiB, or always with external_data = 1). Honours -f. Returns a
+ * tool exit status, having printed any error. */
+int tool_write_model(mcz_model *m, const tool_common *c, int external_data);
 #endif
