@@ -1,6 +1,15 @@
-/* export.c - mcz_model -> ONNX, streamed: protobuf-c packs into a buffer callback that
- * writes to the output file, so weights go from their mapping to the file without a copy. */
+/* export.c - mcz_model -> ONNX without a second copy of the weights.
+ *
+ * protobuf-c packs every nested message into a temporary buffer before appending it to its
+ * parent, so packing the whole tree would hold the weights twice or more. Instead protobuf-c
+ * packs a skeleton whose raw_data fields hold 16-byte markers, and onnxwire streams that
+ * skeleton to the output with every marker replaced by the weight's bytes, straight from
+ * their mapping. The markers carry a random tag drawn per export, so no tensor of the input
+ * can pose as one. */
 #include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +34,7 @@ typedef struct exporter {
     Onnx__StringStringEntryProto **entry_ptrs;
     char (*numbers)[2][24];
     uint8_t (*markers)[MCZ_MARKER_LEN];
+    uint8_t tag[8]; /* first half of every marker of this export */
 } exporter;
 
 static void exporter_restore(exporter *x)
@@ -53,6 +63,57 @@ static mcz_status exporter_init(exporter *x, mcz_model *m, mcz_error *err)
         exporter_restore(x);
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     }
+    if (getrandom(x->tag, sizeof x->tag, GRND_NONBLOCK) != (ssize_t)sizeof x->tag) {
+        uint64_t v = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)x;
+        memcpy(x->tag, &v, sizeof x->tag);
+    }
+    return MCZ_OK;
+}
+
+/* Let weight i's raw_data be a marker that the stream replaces with its bytes. */
+static void set_marker(exporter *x, size_t i)
+{
+    memcpy(x->markers[i], x->tag, 8);
+    for (int k = 0; k < 8; k++)
+        x->markers[i][8 + k] = (uint8_t)((uint64_t)i >> (8 * k));
+    Onnx__TensorProto *t = x->m->w[i].t;
+    x->sv[x->nsv].t = t;
+    x->sv[x->nsv].copy = *t;
+    x->nsv++;
+    t->n_float_data = t->n_int32_data = t->n_int64_data = t->n_double_data = 0;
+    t->n_uint64_data = 0;
+    t->has_data_location = 0;
+    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT;
+    t->n_external_data = 0;
+    t->external_data = NULL;
+    t->has_raw_data = 1;
+    t->raw_data.data = x->markers[i];
+    t->raw_data.len = MCZ_MARKER_LEN;
+}
+
+/* Does weight i go out as raw bytes (rather than the typed field it came in)? */
+static int goes_raw(const mcz_model *m, size_t i)
+{
+    return m->w[i].t->has_raw_data || m->w[i].pub.external;
+}
+
+static mcz_status payload_cb(void *vctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+                             const uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    (void)ordinal;
+    exporter *x = vctx;
+    if (len != MCZ_MARKER_LEN || memcmp(raw, x->tag, 8) != 0)
+        return MCZ_OK;
+    uint64_t i = 0;
+    for (int k = 0; k < 8; k++)
+        i |= (uint64_t)raw[8 + k] << (8 * k);
+    if (i >= x->m->nw)
+        return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: internal error: bad export marker", x->m->path);
+    const uint8_t *d = mcz_model_weight_data(x->m, (size_t)i, err);
+    if (!d)
+        return err ? err->code : MCZ_ERR_NOMEM;
+    *out = d;
+    *out_len = x->m->w[i].pub.nbytes;
     return MCZ_OK;
 }
 
@@ -110,19 +171,11 @@ static void set_external(exporter *x, size_t i, const char *location, uint64_t o
     t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
 }
 
-/* protobuf-c output that streams into an mcz_outfile */
-typedef struct outbuf {
-    ProtobufCBuffer base;
-    mcz_outfile *o;
-    mcz_status st;
-    mcz_error *err;
-} outbuf;
+static mcz_status pack_to_memory(mcz_model *m, uint8_t **out, size_t *out_len, mcz_error *err);
 
-static void outbuf_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+static mcz_status outfile_sink(void *ctx, const void *data, size_t len, mcz_error *err)
 {
-    outbuf *ob = (outbuf *)b;
-    if (ob->st == MCZ_OK)
-        ob->st = mcz_outfile_write(ob->o, data, len, ob->err);
+    return mcz_outfile_write(ctx, data, len, err);
 }
 
 static const char *base_name(const char *p)
@@ -163,6 +216,8 @@ mcz_status mcz_model_save_onnx(mcz_model *m, const char *path, const mcz_save_op
     mcz_outfile *data_out = NULL, *model_out = NULL;
     char *data_path = NULL;
     const char *location = NULL;
+    uint8_t *skel = NULL;
+    size_t skel_len = 0;
     if (use_external) {
         size_t n = strlen(path);
         if (!(data_path = malloc(n + 6))) {
@@ -192,23 +247,26 @@ mcz_status mcz_model_save_onnx(mcz_model *m, const char *path, const mcz_save_op
             if ((s = mcz_outfile_write(data_out, d, e->pub.nbytes, err)))
                 goto out;
             set_external(&x, i, location, off, e->pub.nbytes);
-        } else if (e->pub.external) {
-            set_inline(&x, i, e->ext, e->pub.nbytes);
+        } else if (goes_raw(m, i)) {
+            set_marker(&x, i);
         }
     }
+    if ((s = pack_to_memory(m, &skel, &skel_len, err)))
+        goto out;
     if (!(model_out = mcz_outfile_open(path, o.force, err))) {
         s = err ? err->code : MCZ_ERR_IO;
         goto out;
     }
-    size_t size = onnx__model_proto__get_packed_size(m->proto);
-    if (size >= PROTOBUF_LIMIT) {
-        s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: model is %zu bytes, over protobuf's 2 GiB", path, size);
+    uint64_t written = 0;
+    if ((s = mcz_onnxwire_stream(skel, skel_len, payload_cb, &x, outfile_sink, model_out,
+                                 &written, path, err)))
+        goto out;
+    if (written >= PROTOBUF_LIMIT) {
+        s = mcz_seterr(err, MCZ_ERR_LIMIT,
+                       "%s: model is %llu bytes, over protobuf's 2 GiB: use external data", path,
+                       (unsigned long long)written);
         goto out;
     }
-    outbuf ob = {{outbuf_append}, model_out, MCZ_OK, err};
-    onnx__model_proto__pack_to_buffer(m->proto, &ob.base);
-    if ((s = ob.st))
-        goto out;
     if (data_out) {
         s = mcz_outfile_commit(data_out, err);
         data_out = NULL;
@@ -222,6 +280,7 @@ out:
     mcz_outfile_abort(data_out);
     exporter_restore(&x);
     free(data_path);
+    free(skel);
     return s;
 }
 
@@ -242,14 +301,25 @@ static mcz_status pack_to_memory(mcz_model *m, uint8_t **out, size_t *out_len, m
 mcz_status mcz_model_serialize(mcz_model *m, uint8_t **out, size_t *out_len, mcz_error *err)
 {
     exporter x;
+    uint8_t *skel = NULL;
+    size_t skel_len = 0;
     mcz_status s = exporter_init(&x, m, err);
     if (s)
         return s;
     for (size_t i = 0; i < m->nw; i++)
-        if (m->w[i].pub.external)
-            set_inline(&x, i, m->w[i].ext, m->w[i].pub.nbytes);
-    s = pack_to_memory(m, out, out_len, err);
+        if (goes_raw(m, i))
+            set_marker(&x, i);
+    s = pack_to_memory(m, &skel, &skel_len, err);
+    if (s == MCZ_OK)
+        s = mcz_onnxwire_rewrite(skel, skel_len, payload_cb, &x, out, out_len, m->path, err);
     exporter_restore(&x);
+    if (s == MCZ_OK && *out_len >= PROTOBUF_LIMIT) {
+        free(*out);
+        *out = NULL;
+        s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: model is %zu bytes, over protobuf's 2 GiB",
+                       m->path, *out_len);
+    }
+    free(skel);
     return s;
 }
 

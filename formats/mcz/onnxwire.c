@@ -242,56 +242,103 @@ static mcz_status measure(wstate *st, const uint8_t *p, const uint8_t *end, enum
     return MCZ_OK;
 }
 
-/* Second pass: the input was validated by measure(), so fields parse again without error. */
-static void emit(wstate *st, const uint8_t *p, const uint8_t *end, enum msg type, uint8_t *out,
-                 size_t *pos, size_t *li, size_t *ri)
+/* Where the second pass writes: a buffer of the measured size, or a sink. */
+typedef struct emitter {
+    uint8_t *buf;
+    size_t pos;
+    mcz_wire_sink sink;
+    void *sink_ctx;
+    mcz_error *err;
+    mcz_status st;
+} emitter;
+
+static void put(emitter *e, const void *p, size_t n)
 {
-    while (p < end) {
+    if (e->st != MCZ_OK || n == 0)
+        return;
+    if (e->buf) {
+        memcpy(e->buf + e->pos, p, n);
+        e->pos += n;
+    } else {
+        e->st = e->sink(e->sink_ctx, p, n, e->err);
+    }
+}
+
+static void put_varint(emitter *e, uint64_t v)
+{
+    uint8_t tmp[10];
+    put(e, tmp, varint_put(tmp, v));
+}
+
+/* Second pass: the input was validated by measure(), so fields parse again without error. */
+static void emit(wstate *st, const uint8_t *p, const uint8_t *end, enum msg type, emitter *e,
+                 size_t *li, size_t *ri)
+{
+    while (p < end && e->st == MCZ_OK) {
         field f;
         (void)next_field(st, &p, end, &f);
         enum msg child = f.wire == 2 ? child_of(type, f.number) : M_NONE;
         if (child == M_NONE) {
-            memcpy(out + *pos, f.start, (size_t)(f.end - f.start));
-            *pos += (size_t)(f.end - f.start);
+            put(e, f.start, (size_t)(f.end - f.start));
             continue;
         }
-        memcpy(out + *pos, f.start, f.taglen);
-        *pos += f.taglen;
+        put(e, f.start, f.taglen);
         if (child == M_RAW) {
             struct repl r = st->repl[(*ri)++];
-            *pos += varint_put(out + *pos, r.n);
-            if (r.n)
-                memcpy(out + *pos, r.p, r.n);
-            *pos += r.n;
+            put_varint(e, r.n);
+            put(e, r.p, r.n);
         } else {
             size_t clen = st->lens[(*li)++];
-            *pos += varint_put(out + *pos, clen);
-            emit(st, f.payload, f.end, child, out, pos, li, ri);
+            put_varint(e, clen);
+            emit(st, f.payload, f.end, child, e, li, ri);
         }
     }
+}
+
+static mcz_status rewrite(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
+                          emitter *e, size_t *out_len, const char *what, mcz_error *err)
+{
+    wstate st = {.base = in, .what = what ? what : "model", .fn = fn, .ctx = ctx, .err = err};
+    size_t total = 0;
+    mcz_status s = measure(&st, in, in + in_len, M_MODEL, 0, &total);
+    if (s == MCZ_OK && !e->sink && !(e->buf = malloc(total ? total : 1)))
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory for %zu bytes", st.what, total);
+    if (s == MCZ_OK) {
+        size_t li = 0, ri = 0;
+        emit(&st, in, in + in_len, M_MODEL, e, &li, &ri);
+        s = e->st;
+        *out_len = total;
+    }
+    free(st.lens);
+    free(st.repl);
+    return s;
 }
 
 mcz_status mcz_onnxwire_rewrite(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
                                 uint8_t **out, size_t *out_len, const char *what,
                                 mcz_error *err)
 {
-    wstate st = {.base = in, .what = what ? what : "model", .fn = fn, .ctx = ctx, .err = err};
-    size_t total = 0;
+    emitter e = {.err = err};
     *out = NULL;
     *out_len = 0;
-    mcz_status s = measure(&st, in, in + in_len, M_MODEL, 0, &total);
-    if (s == MCZ_OK) {
-        uint8_t *buf = malloc(total ? total : 1);
-        if (!buf) {
-            s = mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory for %zu bytes", st.what, total);
-        } else {
-            size_t pos = 0, li = 0, ri = 0;
-            emit(&st, in, in + in_len, M_MODEL, buf, &pos, &li, &ri);
-            *out = buf;
-            *out_len = pos;
-        }
+    mcz_status s = rewrite(in, in_len, fn, ctx, &e, out_len, what, err);
+    if (s != MCZ_OK) {
+        free(e.buf);
+        *out_len = 0;
+        return s;
     }
-    free(st.lens);
-    free(st.repl);
+    *out = e.buf;
+    return MCZ_OK;
+}
+
+mcz_status mcz_onnxwire_stream(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
+                               mcz_wire_sink sink, void *sink_ctx, uint64_t *out_len,
+                               const char *what, mcz_error *err)
+{
+    emitter e = {.sink = sink, .sink_ctx = sink_ctx, .err = err};
+    size_t n = 0;
+    mcz_status s = rewrite(in, in_len, fn, ctx, &e, &n, what, err);
+    if (out_len)
+        *out_len = n;
     return s;
 }

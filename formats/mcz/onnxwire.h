@@ -40,6 +40,16 @@ mcz_status mcz_onnxwire_rewrite(const uint8_t *in, size_t in_len, mcz_raw_fn fn,
                                 uint8_t **out, size_t *out_len, const char *what,
                                 mcz_error *err);
 
+/* Receives the rewritten bytes in order; returns MCZ_OK or an error (filling err). */
+typedef mcz_status (*mcz_wire_sink)(void *ctx, const void *data, size_t len, mcz_error *err);
+
+/* The same rewrite, streamed: the output goes to `sink` piece by piece (payloads are passed
+ * straight from the callback's replacement, never copied into a whole-model buffer).
+ * *out_len (if not NULL) gets the total written. */
+mcz_status mcz_onnxwire_stream(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
+                               mcz_wire_sink sink, void *sink_ctx, uint64_t *out_len,
+                               const char *what, mcz_error *err);
+
 /* Fill `err` (may be NULL) with code and a printf-style message; returns code. Shared by the
  * loader and libcompress. */
 mcz_status mcz_seterr(mcz_error *err, mcz_status code, const char *fmt, ...)
