@@ -226,10 +226,6 @@ mcz_status mcz_model_save_onnx(mcz_model *m, const char *path, const mcz_save_op
         }
         snprintf(data_path, n + 6, "%s.data", path);
         location = base_name(data_path);
-        if (!(data_out = mcz_outfile_open(data_path, o.force, err))) {
-            s = err ? err->code : MCZ_ERR_IO;
-            goto out;
-        }
     }
     for (size_t i = 0; i < m->nw; i++) {
         wentry *e = &m->w[i];
@@ -239,6 +235,11 @@ mcz_status mcz_model_save_onnx(mcz_model *m, const char *path, const mcz_save_op
             const uint8_t *d = mcz_model_weight_data(m, i, err);
             if (!d) {
                 s = err ? err->code : MCZ_ERR_NOMEM;
+                goto out;
+            }
+            /* opened with the first external weight: no stray empty data file */
+            if (!data_out && !(data_out = mcz_outfile_open(data_path, o.force, err))) {
+                s = err ? err->code : MCZ_ERR_IO;
                 goto out;
             }
             if ((s = mcz_outfile_pad(data_out, EXTERNAL_ALIGN, err)))
@@ -323,6 +324,28 @@ mcz_status mcz_model_serialize(mcz_model *m, uint8_t **out, size_t *out_len, mcz
     return s;
 }
 
+typedef struct marker_count {
+    size_t nw, found;
+    unsigned char *seen;
+    int bad;
+} marker_count;
+
+static mcz_status count_markers(void *vctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+                                const uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    (void)ordinal, (void)out, (void)out_len, (void)err;
+    marker_count *c = vctx;
+    uint64_t idx;
+    if (!mcz_marker_parse(raw, len, &idx))
+        return MCZ_OK;
+    if (idx >= c->nw || c->seen[idx])
+        c->bad = 1;
+    else
+        c->seen[idx] = 1;
+    c->found++;
+    return MCZ_OK;
+}
+
 mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out_len,
                                         mcz_error *err)
 {
@@ -330,13 +353,38 @@ mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out
     mcz_status s = exporter_init(&x, m, err);
     if (s)
         return s;
+    size_t expect = 0;
     for (size_t i = 0; i < m->nw; i++) {
         if (m->w[i].pub.dtype == MCZ_DT_STRING)
             continue; /* strings stay in the skeleton */
         mcz_marker_make(i, x.markers[i]);
         set_inline(&x, i, x.markers[i], MCZ_MARKER_LEN);
+        expect++;
     }
     s = pack_to_memory(m, out, out_len, err);
     exporter_restore(&x);
+    if (s)
+        return s;
+    /* A tensor that is not a weight could hold bytes that read as a marker; a reader would
+     * then put a weight's values there. Refuse unless the markers are exactly ours. */
+    marker_count c = {m->nw, 0, calloc(m->nw ? m->nw : 1, 1), 0};
+    uint8_t *copy = NULL;
+    size_t copy_len = 0;
+    if (!c.seen) {
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    } else if ((s = mcz_onnxwire_rewrite(*out, *out_len, count_markers, &c, &copy, &copy_len,
+                                         m->path, err)) == MCZ_OK &&
+               (c.bad || c.found != expect)) {
+        s = mcz_seterr(err, MCZ_ERR_FORMAT,
+                       "%s: a tensor of the model holds bytes that read as an mcz weight marker",
+                       m->path);
+    }
+    free(copy);
+    free(c.seen);
+    if (s) {
+        free(*out);
+        *out = NULL;
+        *out_len = 0;
+    }
     return s;
 }

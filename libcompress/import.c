@@ -75,10 +75,13 @@ static mcz_status restore_tensor(restore_ctx *r, Onnx__TensorProto *t, mcz_error
         return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: tensor '%s': inconsistent raw_data", r->m->path,
                           t->name ? t->name : "");
     r->used[idx] = 1;
+    mcz_status s = mcz_model_note_foreign(r->m, t, err); /* before the swap: see mcz_model_free */
+    if (s)
+        return s;
     free(t->raw_data.data);
     t->raw_data.data = (uint8_t *)r->strip->spans[idx];
     t->raw_data.len = r->strip->lens[idx];
-    return mcz_model_note_foreign(r->m, t, err);
+    return MCZ_OK;
 }
 
 static mcz_status restore_graph(restore_ctx *r, Onnx__GraphProto *g, mcz_error *err)
@@ -106,6 +109,72 @@ static mcz_status restore_graph(restore_ctx *r, Onnx__GraphProto *g, mcz_error *
     return MCZ_OK;
 }
 
+/* protobuf-c recurses once per nested message and has no depth limit: check the nesting of
+ * every message-typed field (by the generated descriptors) before handing it the bytes. */
+#define MAX_NESTING 100
+
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 10 && *p < end; i++) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static mcz_status check_nesting(const mcz_model *m, const ProtobufCMessageDescriptor *d,
+                                const uint8_t *p, const uint8_t *end, int depth,
+                                mcz_error *err)
+{
+    if (depth > MAX_NESTING)
+        return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: messages nested deeper than %d", m->path,
+                          MAX_NESTING);
+    while (p < end) {
+        uint64_t tag, v;
+        if (varint(&p, end, &tag) != 0)
+            return MCZ_OK; /* malformed: protobuf-c reports it */
+        switch (tag & 7) {
+        case 0:
+            if (varint(&p, end, &v) != 0)
+                return MCZ_OK;
+            break;
+        case 1:
+            if (end - p < 8)
+                return MCZ_OK;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return MCZ_OK;
+            p += 4;
+            break;
+        case 2: {
+            if (varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
+                return MCZ_OK;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
+                    : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                mcz_status s = check_nesting(m, f->descriptor, p, p + v, depth + 1, err);
+                if (s)
+                    return s;
+            }
+            p += v;
+            break;
+        }
+        default:
+            return MCZ_OK;
+        }
+    }
+    return MCZ_OK;
+}
+
 /* Parse `buf` (owned by the caller, alive as long as the model) into m->proto. */
 static mcz_status parse(mcz_model *m, const uint8_t *buf, size_t len, mcz_error *err)
 {
@@ -114,6 +183,8 @@ static mcz_status parse(mcz_model *m, const uint8_t *buf, size_t len, mcz_error 
     size_t small_len = 0;
     mcz_status s = mcz_onnxwire_rewrite(buf, len, strip_cb, &sc, &small, &small_len, m->path, err);
     if (s)
+        goto out;
+    if ((s = check_nesting(m, &onnx__model_proto__descriptor, small, small + small_len, 0, err)))
         goto out;
     m->proto = onnx__model_proto__unpack(NULL, small_len, small);
     if (!m->proto) {
@@ -153,7 +224,8 @@ static mcz_model *model_new(const char *path, mcz_error *err)
 static mcz_status map_file(const char *path, const char *shown, uint8_t **addr, size_t *len,
                            mcz_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not hang the open; it is refused below as not a regular file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return mcz_seterr(err, MCZ_ERR_IO, "%s: cannot open: %s", shown, strerror(errno));
     struct stat st;
@@ -218,22 +290,29 @@ mcz_status mcz_model_map_external(mcz_model *m, const char *location, const char
     if (!full)
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     snprintf(full, need, "%s/%s", m->dir, location);
-    /* a symlink may still lead outside: compare canonical paths */
+    /* a symlink may still lead outside: compare canonical paths, and map the resolved one */
     char *rdir = realpath(m->dir, NULL), *rfile = realpath(full, NULL);
     mcz_status s = MCZ_OK;
+    size_t dl = rdir ? strlen(rdir) : 0;
+    if (rdir && dl == 1)
+        dl = 0; /* the model sits in "/" */
     if (!rfile) {
         s = mcz_seterr(err, MCZ_ERR_IO, "%s: tensor '%s': external data file '%s': %s", m->path,
                        tensor, location, strerror(errno));
-    } else if (!rdir || strncmp(rfile, rdir, strlen(rdir)) != 0 || rfile[strlen(rdir)] != '/') {
+    } else if (!rdir || strncmp(rfile, rdir, dl) != 0 || rfile[dl] != '/') {
         s = mcz_seterr(err, MCZ_ERR_FORMAT,
                        "%s: tensor '%s': external data location '%s' escapes the model's folder",
                        m->path, tensor, location);
     }
+    mapping mp = {0};
+    if (s == MCZ_OK) {
+        char shown[1024];
+        snprintf(shown, sizeof shown, "%s: tensor '%s': external data file '%s'", m->path, tensor,
+                 location);
+        s = map_file(rfile, shown, &mp.addr, &mp.len, err);
+    }
     free(rdir);
     free(rfile);
-    mapping mp = {0};
-    if (s == MCZ_OK)
-        s = map_file(full, full, &mp.addr, &mp.len, err);
     free(full);
     if (s == MCZ_OK && !(mp.location = mcz_strdup(location))) {
         s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");

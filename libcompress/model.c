@@ -127,10 +127,11 @@ static mcz_status check_tensor(mcz_model *m, wentry *e, mcz_error *err)
     if (t->data_type == MCZ_DT_STRING) {
         nbytes = 0;
     } else if (!mcz_dtype_nbytes(t->data_type, count, &nbytes)) {
-        return mcz_seterr(err, MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': %s element type %d",
-                          m->path, name,
-                          mcz_dtype_size(t->data_type) ? "too many elements of" : "unsupported",
-                          (int)t->data_type);
+        if (mcz_dtype_size(t->data_type))
+            return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: tensor '%s': %llu elements overflow a byte size",
+                              m->path, name, (unsigned long long)count);
+        return mcz_seterr(err, MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': unsupported element type %d",
+                          m->path, name, (int)t->data_type);
     }
     e->pub.nbytes = nbytes;
 
@@ -239,17 +240,22 @@ static mcz_status walk_graph(mcz_model *m, Onnx__GraphProto *g, int depth, const
             }
             if (!at->g && at->n_graphs == 0)
                 continue;
-            char sub[1024];
             char nodeid[64];
             const char *nn = n->name && *n->name ? n->name : nodeid;
             snprintf(nodeid, sizeof nodeid, "%s#%zu", n->op_type ? n->op_type : "node", i);
-            snprintf(sub, sizeof sub, "%s%s%s/%s", path, *path ? "/" : "", nn,
-                     at->name ? at->name : "?");
-            if (at->g && (s = walk_graph(m, at->g, depth + 1, sub, err)))
+            const char *an = at->name ? at->name : "?";
+            size_t len = strlen(path) + strlen(nn) + strlen(an) + 3;
+            char *sub = malloc(len);
+            if (!sub)
+                return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+            snprintf(sub, len, "%s%s%s/%s", path, *path ? "/" : "", nn, an);
+            s = at->g ? walk_graph(m, at->g, depth + 1, sub, err) : MCZ_OK;
+            for (size_t k = 0; k < at->n_graphs && !s; k++)
+                if (at->graphs[k])
+                    s = walk_graph(m, at->graphs[k], depth + 1, sub, err);
+            free(sub);
+            if (s)
                 return s;
-            for (size_t k = 0; k < at->n_graphs; k++)
-                if (at->graphs[k] && (s = walk_graph(m, at->graphs[k], depth + 1, sub, err)))
-                    return s;
         }
     }
     return MCZ_OK;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 
 struct mcz_outfile {
     char *path;    /* destination as given */
+    int force;     /* may replace an existing destination */
     char *tmp;     /* temporary path (NULL when writing in place) */
     int fd;
     int close_fd;  /* 0 for standard output */
@@ -22,6 +24,20 @@ struct mcz_outfile {
     size_t used;
     uint8_t *buf;
 };
+
+/* The process umask, read without changing it (umask(2) would race with other threads). */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    unsigned int um = 022;
+    char line[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &um) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (mode_t)um;
+}
 
 static char *dup_str(const char *s)
 {
@@ -40,6 +56,7 @@ mcz_outfile *mcz_outfile_open(const char *path, int force, mcz_error *err)
         goto fail;
     }
     o->fd = -1;
+    o->force = force;
     if (strcmp(path, "-") == 0) {
         o->fd = STDOUT_FILENO;
         return o;
@@ -78,7 +95,8 @@ mcz_outfile *mcz_outfile_open(const char *path, int force, mcz_error *err)
         goto fail;
     }
     o->close_fd = 1;
-    (void)fchmod(o->fd, 0644 & ~(mode_t)0); /* mkstemp makes 0600; outputs are ordinary files */
+    /* mkstemp makes 0600; an output gets the mode any new file would */
+    (void)fchmod(o->fd, 0666 & ~current_umask());
     return o;
 fail:
     mcz_outfile_abort(o);
@@ -164,7 +182,14 @@ mcz_status mcz_outfile_commit(mcz_outfile *o, mcz_error *err)
     }
     o->fd = -1;
     if (s == MCZ_OK && o->tmp) {
-        if (rename(o->tmp, o->path) != 0)
+        /* without force, a file created since open must not be replaced either */
+        int r = o->force ? rename(o->tmp, o->path)
+                         : renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE);
+        if (r != 0 && !o->force && errno == EINVAL) /* a filesystem without NOREPLACE */
+            r = rename(o->tmp, o->path);
+        if (r != 0 && errno == EEXIST)
+            s = mcz_seterr(err, MCZ_ERR_EXISTS, "%s: already exists (use -f to overwrite)", o->path);
+        else if (r != 0)
             s = mcz_seterr(err, MCZ_ERR_IO, "%s: cannot rename into place: %s", o->path,
                            strerror(errno));
         else {

@@ -34,8 +34,8 @@ typedef mcz_status (*mcz_raw_fn)(void *ctx, uint64_t ordinal, const uint8_t *raw
 
 /* Rewrite `in` (a serialized ModelProto). On success *out is a malloc'd buffer of *out_len
  * bytes that the caller frees. Malformed wire data (truncation, bad varints, lengths past the
- * end, group wire types, nesting deeper than a cap) gives MCZ_ERR_FORMAT naming the byte
- * offset. `what` names the input in messages. */
+ * end, group wire types) gives MCZ_ERR_FORMAT naming the byte offset; nesting deeper than a
+ * cap gives MCZ_ERR_LIMIT. `what` names the input in messages. */
 mcz_status mcz_onnxwire_rewrite(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
                                 uint8_t **out, size_t *out_len, const char *what,
                                 mcz_error *err);

@@ -82,13 +82,14 @@ const mcz_weight *mcz_model_weight(const mcz_model *m, size_t i);
 long mcz_model_find_weight(const mcz_model *m, const char *name);
 
 /* The values of weight i as little-endian raw bytes (the raw_data layout), nbytes long.
+ * The pointer may be unaligned (it points into the file): copy, do not cast to float*.
  * Returns a pointer owned by the model (into the mapped file, or a converted buffer the model
  * keeps until freed or until the weight is replaced). NULL with `err` on error
  * (STRING tensors have no raw layout: MCZ_ERR_UNSUPPORTED). */
 const void *mcz_model_weight_data(mcz_model *m, size_t i, mcz_error *err);
 
 /* Convert weight i to float32 into `out` (count elements, caller-owned). Supports float,
- * float16, bfloat16, double and the integer types. Returns MCZ_OK or an error. */
+ * float16, bfloat16, double and the 8- to 64-bit integer types and bool (not int4/uint4). Returns MCZ_OK or an error. */
 mcz_status mcz_model_weight_to_f32(mcz_model *m, size_t i, float *out, mcz_error *err);
 
 /* Replace the values of weight i: the model takes ownership of `data` (malloc'd, nbytes long,
