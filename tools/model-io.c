@@ -25,7 +25,7 @@ int tool_write_model(mcz_model *m, const tool_common *c, int external_data)
         tool_error(c->output, ".mcz output is not available yet");
         return TOOL_FAIL;
     }
-    mcz_save_opts o = {.external_data = external_data, .force = c->force};
+    mcz_save_opts o = {.external_data = external_data || c->external_data, .force = c->force};
     if (mcz_model_save_onnx(m, c->output, &o, &err) != MCZ_OK)
         return tool_fail(&err);
     return TOOL_OK;

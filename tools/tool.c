@@ -120,6 +120,9 @@ int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage)
         c->exclude[c->nexclude++] = arg;
         return 1;
     }
+    case TOOL_OPT_EXTERNAL:
+        c->external_data = 1;
+        return 1;
     case TOOL_OPT_VERSION:
         printf("%s (mcz) %s\n", g_name, MCZ_TOOL_VERSION);
         exit(TOOL_OK);

@@ -21,11 +21,12 @@ typedef struct tool_common {
     const char *report;  /* --report FILE.json */
     const char **exclude;/* --exclude PATTERN (repeatable) */
     size_t nexclude;
+    int external_data;   /* --external-data: ONNX outputs keep weights in OUT.data */
 } tool_common;
 
 /* getopt_long ids for the long-only common options; tool-specific ids start at TOOL_OPT_USER. */
 enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION, TOOL_OPT_HELP,
-       TOOL_OPT_USER = 1100 };
+       TOOL_OPT_EXTERNAL, TOOL_OPT_USER = 1100 };
 
 /* The common long options, to splice into a tool's table; short ones are "o:fqj:h". */
 #define TOOL_COMMON_LONGOPTS                                                                   \
@@ -34,7 +35,8 @@ enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION
         {"json", no_argument, NULL, TOOL_OPT_JSON},                                            \
         {"report", required_argument, NULL, TOOL_OPT_REPORT},                                  \
         {"exclude", required_argument, NULL, TOOL_OPT_EXCLUDE},                                \
-        {"version", no_argument, NULL, TOOL_OPT_VERSION}, {"help", no_argument, NULL, 'h'}
+        {"version", no_argument, NULL, TOOL_OPT_VERSION}, {"help", no_argument, NULL, 'h'},    \
+        {"external-data", no_argument, NULL, TOOL_OPT_EXTERNAL}
 #define TOOL_COMMON_SHORTOPTS "o:fqj:h"
 
 /* Name used in messages ("mcz-inspect"); set once at start. */
@@ -77,7 +79,7 @@ const char *tool_bytes(unsigned long long n, char *buf, size_t cap);
 mcz_model *tool_read_model(const char *path, mcz_error *err);
 
 /* Write `m` to c->output: a name ending in ".mcz" gets the container, anything else ONNX
- * (external data when over 2 GiB, or always with external_data = 1). Honours -f. Returns a
- * tool exit status, having printed any error. */
+ * (external data when over 2 GiB, or always with --external-data or external_data = 1).
+ * Honours -f. Returns a tool exit status, having printed any error. */
 int tool_write_model(mcz_model *m, const tool_common *c, int external_data);
 #endif
