@@ -1,0 +1,380 @@
+/* mcz-prune - zero the least important weights: unstructured, N:M or whole channels. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcz/outfile.h"
+#include "mcz/prune.h"
+#include "tool.h"
+
+static const char usage[] =
+    "Usage: mcz-prune MODEL -o OUTPUT --sparsity F [--pattern unstructured|N:M|channel]\n"
+    "                 [--scope tensor|global] [--normalize] [--min-elements N] [--exclude PATTERN]...\n"
+    "\n"
+    "Zero the smallest-magnitude weights of Conv, ConvTranspose, Gemm and MatMul (wherever they\n"
+    "live: initializers, Constant nodes, subgraphs, external data). Shapes and types are kept.\n"
+    "\n"
+    "  -o, --output PATH    .onnx (zeros in place) or .mcz; '-' for standard output\n"
+    "      --sparsity F     fraction of zeros wanted, 0 <= F < 1 (existing zeros count)\n"
+    "      --pattern P      unstructured (default): the smallest magnitudes anywhere;\n"
+    "                       N:M (e.g. 2:4): N smallest of every M consecutive weights along\n"
+    "                       the reduction axis (--sparsity is then N/M);\n"
+    "                       channel: whole output channels with the smallest L2 norm\n"
+    "      --scope S        tensor (default): each weight gets F;\n"
+    "                       global: one threshold over all prunable weights (unstructured)\n"
+    "      --normalize      global scope: compare |w| / RMS of its weight\n"
+    "      --min-elements N leave weights with fewer than N elements as they are\n"
+    "      --exclude PAT    leave weights whose name (or consuming node's name) matches the\n"
+    "                       glob PAT; repeatable; a PAT matching nothing is an error\n"
+    "  -j, --threads N      threads (0 = all cores, the default)\n"
+    "      --json           the report as JSON on standard output (instead of the table)\n"
+    "      --report FILE    also write the JSON report to FILE\n"
+    "  -f, --force          overwrite existing outputs\n"
+    "  -q, --quiet          print nothing but errors\n"
+    "  -h, --help           this help\n"
+    "      --version        print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
+
+enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE, OPT_MIN_ELEMENTS };
+
+static void shape_str(const mcz_weight *w, char *buf, size_t cap)
+{
+    size_t p = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < w->rank && p < cap; d++)
+        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)w->dims[d]);
+    if (p < cap)
+        snprintf(buf + p, cap - p, "]");
+}
+
+static double frac(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+    else
+        fputs("null", f);
+}
+
+static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
+                       const mcz_prune_params *p, const tool_common *c,
+                       const mcz_prune_report *r)
+{
+    char pat[32];
+    fputs("{\"tool\": \"mcz-prune\", \"input\": ", f);
+    tool_json_str(f, in);
+    fputs(", \"output\": ", f);
+    tool_json_str(f, out);
+    fprintf(f, ",\n \"pattern\": \"%s\", \"scope\": \"%s\", \"sparsity\": ",
+            mcz_prune_pattern_str(p, pat, sizeof pat),
+            p->scope == MCZ_PRUNE_SCOPE_GLOBAL ? "global" : "tensor");
+    json_num(f, p->pattern == MCZ_PRUNE_NM ? (double)p->nm_n / p->nm_m : p->sparsity);
+    fprintf(f, ", \"normalize\": %s, \"min_elements\": %llu, \"exclude\": [",
+            p->normalize ? "true" : "false", (unsigned long long)p->min_elements);
+    for (size_t e = 0; e < c->nexclude; e++) {
+        fputs(e ? ", " : "", f);
+        tool_json_str(f, c->exclude[e]);
+    }
+    fputs("],\n \"weights\": [", f);
+    for (size_t i = 0; i < r->n; i++) {
+        const mcz_prune_result *w = &r->w[i];
+        const mcz_weight *mw = mcz_model_weight(m, w->weight);
+        fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+        tool_json_str(f, w->name);
+        fputs(", \"op\": ", f);
+        tool_json_str(f, w->op_type);
+        fprintf(f, ", \"dtype\": \"%s\", \"shape\": [", mcz_dtype_name(mw->dtype));
+        for (int d = 0; d < mw->rank; d++)
+            fprintf(f, "%s%lld", d ? ", " : "", (long long)mw->dims[d]);
+        fprintf(f, "], \"elements\": %llu, \"pruned\": %s", (unsigned long long)w->count,
+                w->skipped ? "false" : "true");
+        if (w->skipped) {
+            fputs(", \"skipped\": ", f);
+            tool_json_str(f, w->skipped);
+            fputs("}", f);
+            continue;
+        }
+        fprintf(f, ", \"axis\": %d, \"zeros_before\": %llu, \"zeros\": %llu, \"target\": %llu, "
+                   "\"sparsity_before\": ",
+                w->axis, (unsigned long long)w->zeros_before, (unsigned long long)w->zeros_after,
+                (unsigned long long)w->target);
+        json_num(f, frac(w->zeros_before, w->count));
+        fputs(", \"sparsity\": ", f);
+        json_num(f, frac(w->zeros_after, w->count));
+        fputs(", \"threshold\": ", f);
+        json_num(f, w->threshold);
+        fputs(", \"rel_l2\": ", f);
+        json_num(f, w->rel_l2);
+        if (p->pattern == MCZ_PRUNE_CHANNEL)
+            fprintf(f, ", \"channels\": %llu, \"channels_zeroed\": %llu",
+                    (unsigned long long)w->channels, (unsigned long long)w->channels_zeroed);
+        fputs("}", f);
+    }
+    fprintf(f, "\n ],\n \"totals\": {\"weights\": %zu, \"skipped\": %zu, \"elements\": %llu, "
+               "\"zeros_before\": %llu, \"zeros\": %llu, \"target\": %llu, \"sparsity_before\": ",
+            r->pruned, r->n - r->pruned, (unsigned long long)r->count,
+            (unsigned long long)r->zeros_before, (unsigned long long)r->zeros_after,
+            (unsigned long long)r->target);
+    json_num(f, frac(r->zeros_before, r->count));
+    fputs(", \"sparsity\": ", f);
+    json_num(f, frac(r->zeros_after, r->count));
+    fputs(", \"threshold\": ", f);
+    json_num(f, r->threshold);
+    fputs(", \"rel_l2\": ", f);
+    json_num(f, r->rel_l2);
+    fprintf(f, ", \"bytes\": %llu, \"seconds\": ", (unsigned long long)r->bytes);
+    json_num(f, r->seconds);
+    fputs("}}\n", f);
+}
+
+static void print_table(FILE *f, mcz_model *m, const mcz_prune_params *p,
+                        const mcz_prune_report *r)
+{
+    fprintf(f, "%-44s %-13s %-20s %10s %17s %11s %8s\n", "WEIGHT", "OP", "SHAPE", "ELEMENTS",
+            "SPARSITY", p->pattern == MCZ_PRUNE_CHANNEL ? "NORM CUT" : "THRESHOLD", "REL L2");
+    size_t skipped = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const mcz_prune_result *w = &r->w[i];
+        if (w->skipped) {
+            skipped++;
+            continue;
+        }
+        char shp[128], sp[40];
+        shape_str(mcz_model_weight(m, w->weight), shp, sizeof shp);
+        snprintf(sp, sizeof sp, "%5.1f%% -> %5.1f%%", 100 * frac(w->zeros_before, w->count),
+                 100 * frac(w->zeros_after, w->count));
+        fprintf(f, "%-44s %-13s %-20s %10llu %17s %11.4g %8.4f\n", w->name, w->op_type, shp,
+                (unsigned long long)w->count, sp, w->threshold, w->rel_l2);
+    }
+    if (skipped) {
+        fprintf(f, "left as they are:\n");
+        for (size_t i = 0; i < r->n; i++)
+            if (r->w[i].skipped)
+                fprintf(f, "  %-44s %-13s %s\n", r->w[i].name, r->w[i].op_type, r->w[i].skipped);
+    }
+    char b[32];
+    fprintf(f, "total: %zu weights pruned, %zu left, %llu elements (%s): sparsity %.2f%% -> %.2f%%, "
+               "rel L2 %.4f",
+            r->pruned, skipped, (unsigned long long)r->count, tool_bytes(r->bytes, b, sizeof b),
+            100 * frac(r->zeros_before, r->count), 100 * frac(r->zeros_after, r->count),
+            r->rel_l2);
+    if (p->scope == MCZ_PRUNE_SCOPE_GLOBAL)
+        fprintf(f, ", global threshold %.4g%s", r->threshold, p->normalize ? " (x RMS)" : "");
+    if (r->seconds > 0)
+        fprintf(f, ", %.3f s (%.0f MB/s)", r->seconds, (double)r->bytes / 1e6 / r->seconds);
+    fputc('\n', f);
+}
+
+static int write_report(const char *path, int force, const char *in, const char *out,
+                        mcz_model *m, const mcz_prune_params *p, const tool_common *c,
+                        const mcz_prune_report *r)
+{
+    mcz_error err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        tool_error(path, "out of memory");
+        return TOOL_FAIL;
+    }
+    print_json(mem, in, out, m, p, c, r);
+    fclose(mem);
+    mcz_outfile *o = mcz_outfile_open(path, force, &err);
+    mcz_status s = o ? mcz_outfile_write(o, buf, len, &err) : err.code;
+    if (o && s != MCZ_OK)
+        mcz_outfile_abort(o);
+    else if (o)
+        s = mcz_outfile_commit(o, &err); /* frees o whatever the result */
+    free(buf);
+    return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
+}
+
+static int is_onnx_out(const char *path)
+{
+    size_t n = strlen(path);
+    return strcmp(path, "-") == 0 || n < 4 || strcmp(path + n - 4, ".mcz") != 0;
+}
+
+static int is_mcz_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char head[3] = {0};
+    size_t n = fread(head, 1, 3, f);
+    fclose(f);
+    return n == 3 && memcmp(head, "MCZ", 3) == 0;
+}
+
+/* Write the input file itself to the output (atomically, honouring -f). */
+static int copy_file(const char *in, const tool_common *c)
+{
+    mcz_error err = {0};
+    FILE *f = fopen(in, "rb");
+    if (!f) {
+        tool_error(in, "cannot read: %s", strerror(errno));
+        return TOOL_FAIL;
+    }
+    mcz_outfile *o = mcz_outfile_open(c->output, c->force, &err);
+    if (!o) {
+        fclose(f);
+        return tool_fail(&err);
+    }
+    char buf[1 << 16];
+    size_t n;
+    mcz_status s = MCZ_OK;
+    while (s == MCZ_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        s = mcz_outfile_write(o, buf, n, &err);
+    int rerr = ferror(f);
+    fclose(f);
+    if (s == MCZ_OK && rerr) {
+        mcz_outfile_abort(o);
+        tool_error(in, "read error");
+        return TOOL_FAIL;
+    }
+    if (s != MCZ_OK) {
+        mcz_outfile_abort(o);
+        return tool_fail(&err);
+    }
+    if (mcz_outfile_commit(o, &err) != MCZ_OK)
+        return tool_fail(&err);
+    return TOOL_OK;
+}
+
+int main(int argc, char **argv)
+{
+    tool_init("mcz-prune");
+    static const struct option longopts[] = {
+        TOOL_COMMON_LONGOPTS,
+        {"sparsity", required_argument, NULL, OPT_SPARSITY},
+        {"pattern", required_argument, NULL, OPT_PATTERN},
+        {"scope", required_argument, NULL, OPT_SCOPE},
+        {"normalize", no_argument, NULL, OPT_NORMALIZE},
+        {"min-elements", required_argument, NULL, OPT_MIN_ELEMENTS},
+        {NULL, 0, NULL, 0}};
+    tool_common c = {0};
+    mcz_prune_params p = mcz_prune_default_params();
+    mcz_error err = {0};
+    int have_sparsity = 0, opt;
+    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (tool_common_opt(&c, opt, optarg, usage))
+            continue;
+        switch (opt) {
+        case OPT_SPARSITY: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v >= 0 && v < 1))
+                return tool_usage_error("invalid sparsity '%s' (0 <= F < 1)", optarg);
+            p.sparsity = v;
+            have_sparsity = 1;
+            break;
+        }
+        case OPT_PATTERN:
+            if (mcz_prune_parse_pattern(optarg, &p, &err) != MCZ_OK)
+                return tool_usage_error("%s", err.msg);
+            break;
+        case OPT_SCOPE:
+            if (strcmp(optarg, "tensor") == 0)
+                p.scope = MCZ_PRUNE_SCOPE_TENSOR;
+            else if (strcmp(optarg, "global") == 0)
+                p.scope = MCZ_PRUNE_SCOPE_GLOBAL;
+            else
+                return tool_usage_error("invalid scope '%s' (tensor or global)", optarg);
+            break;
+        case OPT_NORMALIZE:
+            p.normalize = true;
+            break;
+        case OPT_MIN_ELEMENTS: {
+            unsigned long long v;
+            char *end;
+            v = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || optarg[0] == '-')
+                return tool_usage_error("invalid --min-elements '%s'", optarg);
+            p.min_elements = v;
+            break;
+        }
+        default:
+            return tool_usage_error("invalid option");
+        }
+    }
+    if (optind + 1 != argc)
+        return tool_usage_error(optind >= argc ? "no input model" : "one input model at a time");
+    if (!c.output)
+        return tool_usage_error("no output: use -o PATH");
+    if (p.pattern == MCZ_PRUNE_NM) {
+        double implied = (double)p.nm_n / p.nm_m;
+        if (have_sparsity && fabs(p.sparsity - implied) > 1e-9)
+            return tool_usage_error("--pattern %u:%u implies --sparsity %g, not %g", p.nm_n,
+                                    p.nm_m, implied, p.sparsity);
+        p.sparsity = implied;
+    } else if (!have_sparsity) {
+        return tool_usage_error("--sparsity F is required");
+    }
+    if (p.scope == MCZ_PRUNE_SCOPE_GLOBAL && p.pattern != MCZ_PRUNE_UNSTRUCTURED)
+        return tool_usage_error("--scope global applies to --pattern unstructured only");
+    if (p.normalize && p.scope != MCZ_PRUNE_SCOPE_GLOBAL)
+        return tool_usage_error("--normalize applies to --scope global only");
+    int to_stdout = strcmp(c.output, "-") == 0;
+    if (to_stdout && c.json)
+        return tool_usage_error("--json and -o - both use standard output: use --report FILE");
+    p.exclude = c.exclude;
+    p.nexclude = c.nexclude;
+    p.threads = c.threads;
+
+    const char *in = argv[optind];
+    mcz_model *m = tool_read_model(in, &err);
+    if (!m)
+        return tool_fail(&err);
+    /* weights stored as external data: a pruned one is written back as external data too
+     * (replacing a weight's values makes it inline) */
+    size_t nw = mcz_model_weight_count(m);
+    unsigned char *was_external = calloc(nw ? nw : 1, 1);
+    if (!was_external) {
+        tool_error(in, "out of memory");
+        mcz_model_free(m);
+        return TOOL_FAIL;
+    }
+    for (size_t i = 0; i < nw; i++)
+        was_external[i] = mcz_model_weight(m, i)->external;
+    mcz_prune_report *rep = NULL;
+    mcz_status s = mcz_prune_model(m, &p, &rep, &err);
+    if (s != MCZ_OK) {
+        int rc = tool_fail(&err);
+        mcz_model_free(m);
+        free(c.exclude);
+        free(was_external);
+        return s == MCZ_ERR_NOT_FOUND || s == MCZ_ERR_ARG ? TOOL_USAGE : rc;
+    }
+    int external = 0, changed = 0, any_external = 0;
+    for (size_t i = 0; i < nw; i++)
+        any_external |= was_external[i];
+    for (size_t i = 0; i < rep->n; i++) {
+        changed |= rep->w[i].changed;
+        if (rep->w[i].changed && was_external[rep->w[i].weight])
+            external = 1;
+    }
+    free(was_external);
+    int rc;
+    if (!changed && !any_external && is_onnx_out(c.output) && !is_mcz_file(in))
+        rc = copy_file(in, &c); /* nothing changed: the very same bytes */
+    else
+        rc = tool_write_model(m, &c, external);
+    if (rc == TOOL_OK && c.report)
+        rc = write_report(c.report, c.force, in, c.output, m, &p, &c, rep);
+    if (rc == TOOL_OK && !c.quiet) {
+        if (c.json)
+            print_json(stdout, in, c.output, m, &p, &c, rep);
+        else
+            print_table(to_stdout ? stderr : stdout, m, &p, rep);
+    }
+    mcz_prune_report_free(rep);
+    mcz_model_free(m);
+    free(c.exclude);
+    return rc;
+}
