@@ -135,6 +135,16 @@ static mcz_weight_role slot_role(const Onnx__NodeProto *n, size_t k, const mcz_w
     return r;
 }
 
+/* LSTM/GRU/RNN W (input 1) and R (input 2): [directions, gates*hidden, input or hidden]. */
+static mcz_weight_role recurrent_role(const Onnx__NodeProto *n, size_t k, const mcz_weight *w)
+{
+    mcz_weight_role r = {MCZ_ROLE_NONE, -1, -1, n->name ? n->name : "", n->op_type, 0, NULL};
+    if ((k == 1 || k == 2) && w->rank == 3 &&
+        (is_op(n, "LSTM") || is_op(n, "GRU") || is_op(n, "RNN")))
+        r.op = MCZ_ROLE_RECURRENT, r.channel_axis = 1, r.reduce_axis = 2;
+    return r;
+}
+
 static mcz_status walk(roles_ctx *c, const Onnx__GraphProto *g, const scope *outer)
 {
     scope sc = {outer, NULL, 0, 0};
@@ -155,6 +165,8 @@ static mcz_status walk(roles_ctx *c, const Onnx__GraphProto *g, const scope *out
                 continue;
             }
             mcz_weight_role r = slot_role(n, k, &c->m->w[w].pub);
+            if (r.op == MCZ_ROLE_NONE)
+                r = recurrent_role(n, k, &c->m->w[w].pub);
             mcz_weight_role *cur = &c->roles[w];
             cur->consumers++;
             if (r.op == MCZ_ROLE_NONE) {
@@ -235,6 +247,7 @@ const char *mcz_role_name(mcz_role_op op)
     case MCZ_ROLE_CONV_TRANSPOSE: return "ConvTranspose";
     case MCZ_ROLE_GEMM: return "Gemm";
     case MCZ_ROLE_MATMUL: return "MatMul";
+    case MCZ_ROLE_RECURRENT: return "LSTM/GRU/RNN";
     default: return "";
     }
 }

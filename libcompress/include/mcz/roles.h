@@ -15,9 +15,10 @@ typedef enum mcz_role_op {
     MCZ_ROLE_CONV_TRANSPOSE, /* ConvTranspose W [C, M/group, k...]: channel 1, reduction 0 */
     MCZ_ROLE_GEMM,       /* Gemm input B: channel 0 if transB else 1 */
     MCZ_ROLE_MATMUL,     /* MatMul constant B [..., K, N]: channel rank-1, reduction rank-2 */
+    MCZ_ROLE_RECURRENT,  /* LSTM/GRU/RNN W or R [dirs, gates*hidden, in]: channel 1, reduction 2 */
 } mcz_role_op;
 
-/* The role of one weight. */
+/* The role of one weight. (mcz_role_name gives the op's name.) */
 typedef struct mcz_weight_role {
     mcz_role_op op;
     int channel_axis;    /* output-channel axis of the weight (per-channel scales), -1 if none */
