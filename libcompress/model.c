@@ -487,8 +487,8 @@ mcz_status mcz_model_weight_replace(mcz_model *m, size_t i, int32_t dtype, int r
     e->pub.dims = t->dims;
     e->pub.count = count;
     e->pub.nbytes = nbytes;
-    e->pub.external = false;
-    e->pub.field = "raw_data";
+    /* placement is kept: a weight that lived in external data is written there again */
+    e->pub.field = e->pub.external ? "external" : "raw_data";
     return MCZ_OK;
 }
 

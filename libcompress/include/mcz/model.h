@@ -93,7 +93,8 @@ const void *mcz_model_weight_data(mcz_model *m, size_t i, mcz_error *err);
 mcz_status mcz_model_weight_to_f32(mcz_model *m, size_t i, float *out, mcz_error *err);
 
 /* Replace the values of weight i: the model takes ownership of `data` (malloc'd, nbytes long,
- * little-endian raw layout of `dtype` with the given shape), stored as raw_data. On error the
+ * little-endian raw layout of `dtype` with the given shape). The weight keeps its placement:
+ * inline ones become raw_data, external ones are written as external data again. On error the
  * model is unchanged and `data` is freed. */
 mcz_status mcz_model_weight_replace(mcz_model *m, size_t i, int32_t dtype, int rank,
                                     const int64_t *dims, void *data, uint64_t nbytes,
