@@ -871,7 +871,7 @@ START_TEST(replace_twice_keeps_the_latest_values)
 }
 END_TEST
 
-START_TEST(replace_of_a_typed_or_external_weight_makes_it_inline_raw_data)
+START_TEST(replace_keeps_an_external_weight_external_and_makes_a_typed_one_raw_data)
 {
     char *dir = td_new();
     const float v[4] = {1, 2, 3, 4};
@@ -888,8 +888,8 @@ START_TEST(replace_of_a_typed_or_external_weight_makes_it_inline_raw_data)
         expect_ok(mcz_model_weight_replace(m, i, MCZ_DT_UINT8, 1, TM_DIMS(3),
                                            malloc_copy("xyz", 3), 3, &err), &err);
         const mcz_weight *w = mcz_model_weight(m, i);
-        ck_assert(!w->external);
-        ck_assert_str_eq(w->field, "raw_data");
+        ck_assert(w->external == (i == 0));
+        ck_assert_str_eq(w->field, i == 0 ? "external" : "raw_data");
         ck_assert_mem_eq(mcz_model_weight_data(m, i, &err), "xyz", 3);
     }
     mcz_model_free(m);
@@ -955,7 +955,7 @@ static Suite *weights_suite(void)
     tcase_add_test(tc, replace_with_a_size_that_does_not_fit_the_shape_is_refused_and_changes_nothing);
     tcase_add_test(tc, replace_may_pass_the_weights_own_dims);
     tcase_add_test(tc, replace_twice_keeps_the_latest_values);
-    tcase_add_test(tc, replace_of_a_typed_or_external_weight_makes_it_inline_raw_data);
+    tcase_add_test(tc, replace_keeps_an_external_weight_external_and_makes_a_typed_one_raw_data);
     suite_add_tcase(s, tc);
     return s;
 }
