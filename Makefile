@@ -10,7 +10,7 @@ export MCZ_CACHE
 BUILD := build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build demo test clean deps ort models
+.PHONY: all build demo test clean deps ort models fuzz
 
 all: build
 
@@ -32,6 +32,10 @@ models: deps
 
 test: build ort models
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# make fuzz SECONDS=N: every fuzz target under libFuzzer for N seconds (clang, ASan + UBSan)
+fuzz: deps
+	SECONDS_PER_TARGET=$(or $(SECONDS),60) bash scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every fuzz target under libFuzzer (clang, ASan + UBSan) for SECONDS each, starting from
+# the checked-in corpus; new inputs go to a work folder outside the repository
+# ($MCZ_CACHE/fuzz). usage: SECONDS=N scripts/fuzz.sh   (make fuzz SECONDS=N)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${SECONDS_PER_TARGET:-${FUZZ_SECONDS:-60}}
+cache=${MCZ_CACHE:-$HOME/.cache/mcz}
+build=$root/build-fuzz
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="${missing:-} $p"
+done
+if [ -n "${missing:-}" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi
+CC=clang cmake -S "$root" -B "$build" -DMCZ_LIBFUZZER=ON -DMCZ_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+targets=$(sed -n 's/^set(MCZ_FUZZ_TARGETS \(.*\))/\1/p' "$root/tests/fuzz/CMakeLists.txt")
+for t in $targets; do
+  cmake --build "$build" --target "fuzz-$t" -j"$(nproc)" >/dev/null
+  work=$cache/fuzz/$t
+  mkdir -p "$work"
+  echo "== fuzz-$t for ${secs}s (corpus: tests/fuzz/corpus/$t + $work)"
+  ASAN_OPTIONS=detect_leaks=1 "$build/bin/fuzz-$t" -max_total_time="$secs" -rss_limit_mb=4096 \
+    -timeout=10 -print_final_stats=1 "$work" "$root/tests/fuzz/corpus/$t" 2>&1 | tail -15
+done
