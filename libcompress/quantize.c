@@ -1,0 +1,548 @@
+/* quantize.c - the model-level quantization pass (see mcz/quantize.h).
+ *
+ * 1. pick the weights (roles, type, --min-elements, --exclude) and check everything that can
+ *    be checked before any work: parameters, patterns, whether the opset can be raised;
+ * 2. quantize them on a pool of threads, one weight at a time, largest first (each weight's
+ *    result depends on nothing but its values and the parameters, so the output does not
+ *    depend on the thread count); the pages of a quantized weight's float values are released
+ *    as soon as it is done, which keeps the peak memory near the size of the codes;
+ * 3. rewrite the quantized weights in QDQ form, in weight-table order. */
+#include <fnmatch.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mcz/opset.h"
+#include "mcz/qdq.h"
+#include "mcz/quantize.h"
+#include "mcz/roles.h"
+#include "mcz/suggest.h"
+#include "qproto.h"
+
+mcz_quantize_params mcz_quantize_default_params(void)
+{
+    mcz_quantize_params p;
+    memset(&p, 0, sizeof p);
+    p.bits = 8;
+    p.granularity = MCZ_QGRAN_CHANNEL;
+    p.block_size = 32;
+    p.asymmetric = false;
+    p.method = MCZ_QMETHOD_MSE;
+    p.mixed = false;
+    p.target_sqnr_db = 0;
+    p.min_elements = 1024;
+    p.threads = 0;
+    return p;
+}
+
+const char *mcz_qgranularity_name(mcz_qgranularity g)
+{
+    switch (g) {
+    case MCZ_QGRAN_TENSOR: return "tensor";
+    case MCZ_QGRAN_CHANNEL: return "channel";
+    case MCZ_QGRAN_BLOCK: return "block";
+    default: return "?";
+    }
+}
+
+const char *mcz_qmethod_name(mcz_qmethod m)
+{
+    return m == MCZ_QMETHOD_MINMAX ? "minmax" : m == MCZ_QMETHOD_MSE ? "mse" : "?";
+}
+
+static mcz_status check_params(const mcz_quantize_params *p, mcz_error *err)
+{
+    if (p->bits != 8 && p->bits != 4)
+        return mcz_seterr(err, MCZ_ERR_ARG, "--bits must be 8 or 4, not %d", p->bits);
+    if (p->granularity != MCZ_QGRAN_TENSOR && p->granularity != MCZ_QGRAN_CHANNEL &&
+        p->granularity != MCZ_QGRAN_BLOCK)
+        return mcz_seterr(err, MCZ_ERR_ARG, "unknown granularity %d", (int)p->granularity);
+    if (p->granularity == MCZ_QGRAN_BLOCK &&
+        (p->block_size < MCZ_QBLOCK_MIN || p->block_size > MCZ_QBLOCK_MAX))
+        return mcz_seterr(err, MCZ_ERR_ARG, "--block-size %u is outside %d..%d", p->block_size,
+                          MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX);
+    if (p->method != MCZ_QMETHOD_MSE && p->method != MCZ_QMETHOD_MINMAX)
+        return mcz_seterr(err, MCZ_ERR_ARG, "unknown method %d", (int)p->method);
+    if (p->mixed && !isfinite(p->target_sqnr_db))
+        return mcz_seterr(err, MCZ_ERR_ARG, "--target-sqnr must be a number of dB");
+    for (size_t k = 0; k < p->nexclude; k++)
+        if (!p->exclude[k] || !*p->exclude[k])
+            return mcz_seterr(err, MCZ_ERR_ARG, "--exclude needs a pattern");
+    return MCZ_OK;
+}
+
+static bool is_float_type(int32_t t)
+{
+    return t == MCZ_DT_FLOAT || t == MCZ_DT_FLOAT16 || t == MCZ_DT_BFLOAT16 ||
+           t == MCZ_DT_DOUBLE;
+}
+
+/* ---- --exclude ------------------------------------------------------------------------------ */
+
+typedef struct namelist {
+    const char **v;
+    size_t n, cap;
+} namelist;
+
+static mcz_status names_of_nodes(namelist *l, const Onnx__GraphProto *g, mcz_error *err)
+{
+    mcz_status s = MCZ_OK;
+    for (size_t i = 0; i < g->n_node && !s; i++) {
+        const Onnx__NodeProto *n = g->node[i];
+        if (n->name && *n->name) {
+            if (!(s = mcz_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, err)))
+                l->v[l->n++] = n->name;
+        }
+        for (size_t a = 0; a < n->n_attribute && !s; a++) {
+            const Onnx__AttributeProto *at = n->attribute[a];
+            if (at->g)
+                s = names_of_nodes(l, at->g, err);
+            for (size_t k = 0; k < at->n_graphs && !s; k++)
+                if (at->graphs[k])
+                    s = names_of_nodes(l, at->graphs[k], err);
+        }
+    }
+    return s;
+}
+
+static bool matches(const char *pattern, const char *name)
+{
+    return name && *name && fnmatch(pattern, name, 0) == 0;
+}
+
+/* Every pattern must match a weight or node name; else MCZ_ERR_NOT_FOUND with suggestions. */
+static mcz_status check_patterns(const mcz_model *m, const mcz_quantize_params *p,
+                                 mcz_error *err)
+{
+    if (!p->nexclude)
+        return MCZ_OK;
+    namelist l = {0};
+    mcz_status s = MCZ_OK;
+    for (size_t i = 0; i < m->nw && !s; i++)
+        if (!(s = mcz_grow((void **)&l.v, &l.cap, l.n + 1, sizeof *l.v, err)))
+            l.v[l.n++] = m->w[i].pub.name;
+    if (!s && m->proto->graph)
+        s = names_of_nodes(&l, m->proto->graph, err);
+    for (size_t k = 0; k < p->nexclude && !s; k++) {
+        bool hit = false;
+        for (size_t i = 0; i < l.n && !hit; i++)
+            hit = matches(p->exclude[k], l.v[i]);
+        if (hit)
+            continue;
+        size_t idx[4];
+        size_t ns = mcz_suggest(p->exclude[k], l.v, l.n, idx, 4);
+        char list[400];
+        mcz_suggest_list(l.v, idx, ns, list, sizeof list);
+        s = mcz_seterr(err, MCZ_ERR_NOT_FOUND,
+                       "%s: --exclude '%s' matches no weight or node name%s%s%s", m->path,
+                       p->exclude[k], ns ? " (did you mean " : "", list, ns ? "?)" : "");
+    }
+    free(l.v);
+    return s;
+}
+
+static bool excluded(const mcz_quantize_params *p, const mcz_weight *w,
+                     const mcz_weight_role *r)
+{
+    for (size_t k = 0; k < p->nexclude; k++)
+        if (matches(p->exclude[k], w->name) || matches(p->exclude[k], w->node) ||
+            matches(p->exclude[k], r->node))
+            return true;
+    return false;
+}
+
+/* ---- the work ------------------------------------------------------------------------------- */
+
+typedef struct job {
+    size_t weight;
+    size_t row;               /* its row in the report */
+    const uint8_t *data;
+    int32_t dtype;
+    int rank;
+    const int64_t *dims;
+    uint64_t count, nbytes;
+    int channel_axis, reduce_axis;
+    mcz_role_op op;
+    /* results */
+    mcz_qtensor q;            /* codes == NULL: stays float */
+    double sqnr, sqnr_lower;
+    const char *kept;         /* why it stays float */
+    mcz_status st;
+    mcz_error err;
+} job;
+
+typedef struct pool {
+    const mcz_model *m;
+    const mcz_quantize_params *p;
+    job *jobs;
+    size_t *order;            /* largest first */
+    size_t n;
+    atomic_size_t next;
+} pool;
+
+/* Release the pages that hold only this weight's values in a file mapping. */
+static void drop_pages(const mcz_model *m, const uint8_t *p, uint64_t len)
+{
+    uintptr_t a = (uintptr_t)p, e = a + len;
+    bool mapped = m->map && p >= m->map && p + len <= m->map + m->maplen;
+    for (size_t i = 0; !mapped && i < m->next; i++)
+        mapped = m->ext[i].addr && p >= m->ext[i].addr &&
+                 p + len <= m->ext[i].addr + m->ext[i].len;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!mapped || pg <= 0)
+        return;
+    uintptr_t s = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1), t = e & ~((uintptr_t)pg - 1);
+    if (t > s)
+        madvise((void *)s, t - s, MADV_DONTNEED);
+}
+
+/* The axis blocks run along: the reduction axis when it holds a block; for a convolution,
+ * whose reduction also runs over the kernel, else its longest kernel axis that holds one
+ * (a depthwise STFT basis [258, 1, 256]: along the 256); else -1 (per channel instead: blocks
+ * of a few elements, each with its own scale, would cost more than they save). */
+static int block_axis(const job *j, uint32_t bs)
+{
+    if (j->dims[j->reduce_axis] >= (int64_t)bs)
+        return j->reduce_axis;
+    int best = -1;
+    if (j->op == MCZ_ROLE_CONV || j->op == MCZ_ROLE_CONV_TRANSPOSE)
+        for (int a = 2; a < j->rank; a++)
+            if (j->dims[a] >= (int64_t)bs && (best < 0 || j->dims[a] > j->dims[best]))
+                best = a;
+    return best;
+}
+
+static mcz_qscheme scheme_for(const job *j, int bits, mcz_qgranularity g,
+                              const mcz_quantize_params *p)
+{
+    int baxis = g == MCZ_QGRAN_BLOCK ? block_axis(j, p->block_size) : -1;
+    if (g == MCZ_QGRAN_BLOCK && baxis < 0)
+        g = MCZ_QGRAN_CHANNEL;
+    mcz_qscheme s = {bits, p->asymmetric, g, -1, p->block_size, p->method, false};
+    s.axis = g == MCZ_QGRAN_CHANNEL ? j->channel_axis : g == MCZ_QGRAN_BLOCK ? baxis : -1;
+    /* block scales are a sizeable part of the bytes (32 bits per block of 32): keep them
+       float16-exact so a container can halve them losslessly (docs/quantize.md) */
+    s.f16_scales = g == MCZ_QGRAN_BLOCK;
+    return s;
+}
+
+static void run_job(const pool *pl, job *j)
+{
+    const mcz_quantize_params *p = pl->p;
+    mcz_qscheme s = scheme_for(j, p->bits, p->granularity, p);
+    j->sqnr = j->sqnr_lower = NAN;
+    j->st = mcz_quantize_tensor(j->data, j->dtype, j->rank, j->dims, &s, &j->q, &j->err);
+    if (j->st)
+        return;
+    j->sqnr = mcz_sqnr_db(j->q.signal, j->q.noise);
+    if (p->mixed && j->sqnr < p->target_sqnr_db && s.bits == 4) {
+        j->sqnr_lower = j->sqnr;
+        mcz_qtensor_free(&j->q);
+        mcz_qgranularity g = p->granularity == MCZ_QGRAN_BLOCK ? MCZ_QGRAN_CHANNEL : p->granularity;
+        s = scheme_for(j, 8, g, p);
+        j->st = mcz_quantize_tensor(j->data, j->dtype, j->rank, j->dims, &s, &j->q, &j->err);
+        if (j->st)
+            return;
+        j->sqnr = mcz_sqnr_db(j->q.signal, j->q.noise);
+    }
+    if (p->mixed && j->sqnr < p->target_sqnr_db) {
+        j->sqnr_lower = j->sqnr;
+        j->sqnr = NAN;
+        mcz_qtensor_free(&j->q);
+        j->kept = "below --target-sqnr even at 8 bits";
+        return;
+    }
+    drop_pages(pl->m, j->data, j->nbytes);
+}
+
+static void *worker(void *arg)
+{
+    pool *pl = arg;
+    for (;;) {
+        size_t k = atomic_fetch_add(&pl->next, 1);
+        if (k >= pl->n)
+            break;
+        run_job(pl, &pl->jobs[pl->order[k]]);
+    }
+    return NULL;
+}
+
+/* Largest first (ties: weight-table order), so the last weights to finish are small. */
+typedef struct order_key {
+    uint64_t count;
+    size_t weight, job;
+} order_key;
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const order_key *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return x->weight < y->weight ? -1 : x->weight > y->weight;
+}
+
+static mcz_status run_pool(pool *pl, int threads, mcz_error *err)
+{
+    if (!(pl->order = malloc((pl->n ? pl->n : 1) * sizeof *pl->order)))
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    order_key *keys = malloc((pl->n ? pl->n : 1) * sizeof *keys);
+    if (!keys)
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < pl->n; i++)
+        keys[i] = (order_key){pl->jobs[i].count, pl->jobs[i].weight, i};
+    qsort(keys, pl->n, sizeof *keys, by_size_desc);
+    for (size_t i = 0; i < pl->n; i++)
+        pl->order[i] = keys[i].job;
+    free(keys);
+    atomic_init(&pl->next, 0);
+    pthread_t *tid = malloc((size_t)threads * sizeof *tid);
+    int started = 0;
+    if (tid)
+        for (; started < threads - 1; started++)
+            if (pthread_create(&tid[started], NULL, worker, pl) != 0)
+                break;
+    worker(pl); /* this thread works too */
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+    return MCZ_OK;
+}
+
+/* ---- the report ------------------------------------------------------------------------------ */
+
+/* Copy the rows' strings into one buffer owned by the report (the model's change). */
+static mcz_status intern_strings(mcz_quantize_report *r, mcz_error *err)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < r->n; i++)
+        total += strlen(r->w[i].name) + strlen(r->w[i].op_type) + 2;
+    if (!(r->strings = malloc(total)))
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    char *p = r->strings;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t a = strlen(r->w[i].name) + 1, b = strlen(r->w[i].op_type) + 1;
+        memcpy(p, r->w[i].name, a);
+        r->w[i].name = p;
+        p += a;
+        memcpy(p, r->w[i].op_type, b);
+        r->w[i].op_type = p;
+        p += b;
+    }
+    return MCZ_OK;
+}
+
+static mcz_status add_row(mcz_quantize_report *r, size_t *cap, const mcz_weight *w,
+                          const char *op, mcz_error *err)
+{
+    mcz_status s = mcz_grow((void **)&r->w, cap, r->n + 1, sizeof *r->w, err);
+    if (s)
+        return s;
+    mcz_quantize_result *x = &r->w[r->n++];
+    memset(x, 0, sizeof *x);
+    x->name = w->name;
+    x->op_type = op ? op : "";
+    x->rank = w->rank;
+    for (int d = 0; d < w->rank; d++)
+        x->dims[d] = w->dims[d];
+    x->dtype = w->dtype;
+    x->axis = -1;
+    x->sqnr_db = x->sqnr_lower_db = NAN;
+    x->count = w->count;
+    x->bytes_before = x->bytes_after = w->nbytes;
+    return MCZ_OK;
+}
+
+void mcz_quantize_report_free(mcz_quantize_report *r)
+{
+    if (!r)
+        return;
+    free(r->w);
+    free(r->strings);
+    free(r);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The opset the requested scheme needs (for the early check). */
+static int64_t opset_for(const mcz_quantize_params *p)
+{
+    if (p->bits == 4 || p->granularity == MCZ_QGRAN_BLOCK)
+        return 21;
+    return p->granularity == MCZ_QGRAN_CHANNEL ? 13 : 10;
+}
+
+mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
+                              mcz_quantize_report **report, mcz_error *err)
+{
+    if (report)
+        *report = NULL;
+    mcz_status s = check_params(p, err);
+    if (s)
+        return s;
+    if ((s = check_patterns(m, p, err)))
+        return s;
+    size_t nw = m->nw, rcap = 0, njobs = 0;
+    mcz_weight_role *roles = calloc(nw ? nw : 1, sizeof *roles);
+    job *jobs = calloc(nw ? nw : 1, sizeof *jobs);
+    mcz_quantize_report *r = calloc(1, sizeof *r);
+    mcz_qdq_weight *qw = NULL;
+    mcz_qdq_edit *edits = NULL;
+    size_t nqw = 0;
+    if (!roles || !jobs || !r) {
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((s = mcz_model_weight_roles(m, roles, err)) ||
+        (s = mcz_model_qdq_weights(m, &qw, &nqw, err)))
+        goto out;
+    r->opset_before = r->opset_after = mcz_model_opset_version(m, "");
+    r->ir_before = r->ir_after = m->proto->ir_version;
+    for (size_t i = 0; i < nw; i++)
+        r->model_bytes_before += m->w[i].pub.nbytes;
+
+    /* 1. the candidates */
+    for (size_t i = 0; i < nw; i++) {
+        const mcz_weight *w = &m->w[i].pub;
+        const mcz_weight_role *ro = &roles[i];
+        if (ro->op == MCZ_ROLE_NONE && !ro->why_not)
+            continue;
+        if ((s = add_row(r, &rcap, w, ro->op_type, err)))
+            goto out;
+        mcz_quantize_result *x = &r->w[r->n - 1];
+        if (ro->op == MCZ_ROLE_NONE)
+            x->skipped = ro->why_not;
+        else if (!is_float_type(w->dtype))
+            x->skipped = "not floating point";
+        else if (excluded(p, w, ro))
+            x->skipped = "excluded by --exclude";
+        else if (w->count < p->min_elements || w->count == 0)
+            x->skipped = "fewer elements than --min-elements";
+        if (x->skipped)
+            continue;
+        job *j = &jobs[njobs++];
+        j->weight = i;
+        j->row = r->n - 1;
+        j->dtype = w->dtype;
+        j->rank = w->rank;
+        j->dims = w->dims;
+        j->count = w->count;
+        j->nbytes = w->nbytes;
+        j->channel_axis = ro->channel_axis;
+        j->reduce_axis = ro->reduce_axis;
+        j->op = ro->op;
+    }
+    for (size_t k = 0; k < nqw; k++) {
+        const mcz_qdq_weight *q = &qw[k];
+        const mcz_weight *wc = &m->w[q->codes].pub;
+        mcz_weight shown = *wc;
+        shown.name = q->name;
+        shown.dtype = q->scale_dtype;
+        if ((s = add_row(r, &rcap, &shown, "", err)))
+            goto out;
+        mcz_quantize_result *x = &r->w[r->n - 1];
+        x->already = true;
+        x->bits = q->bits;
+        x->granularity = q->granularity;
+        x->axis = q->axis;
+        x->block_size = q->block_size;
+        x->asymmetric = q->dtype == MCZ_DT_UINT8 || q->dtype == MCZ_DT_UINT4;
+        uint64_t zp = q->zero_point >= 0 ? m->w[q->zero_point].pub.nbytes : 0;
+        x->bytes_before = x->bytes_after = wc->nbytes + m->w[q->scale].pub.nbytes + zp;
+        r->already++;
+    }
+    /* nothing can fail later for want of an opset conversion */
+    if (njobs && (s = qp_opset_check(m, opset_for(p), err)))
+        goto out;
+    /* the values, read (or converted) before the threads start */
+    for (size_t k = 0; k < njobs; k++) {
+        if (!(jobs[k].data = mcz_model_weight_data(m, jobs[k].weight, err))) {
+            s = err ? err->code : MCZ_ERR_NOMEM;
+            goto out;
+        }
+    }
+
+    /* 2. quantize */
+    double t0 = now();
+    int threads = p->threads > 0 ? p->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    if ((size_t)threads > njobs)
+        threads = njobs ? (int)njobs : 1;
+    r->threads = threads;
+    pool pl = {m, p, jobs, NULL, njobs, 0};
+    s = run_pool(&pl, threads, err);
+    free(pl.order);
+    if (s)
+        goto out;
+    for (size_t k = 0; k < njobs; k++) /* the first failure in weight order */
+        if (jobs[k].st) {
+            s = mcz_seterr(err, jobs[k].st, "%s: weight '%s': %s", m->path,
+                           m->w[jobs[k].weight].pub.name, jobs[k].err.msg);
+            goto out;
+        }
+
+    /* 3. the report rows, then the rewrite */
+    if (!(edits = calloc(njobs ? njobs : 1, sizeof *edits))) {
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    size_t nedits = 0;
+    for (size_t k = 0; k < njobs; k++) {
+        job *j = &jobs[k];
+        mcz_quantize_result *x = &r->w[j->row];
+        x->sqnr_db = j->sqnr;
+        x->sqnr_lower_db = j->sqnr_lower;
+        if (!j->q.codes) {
+            x->skipped = j->kept;
+            continue;
+        }
+        x->bits = j->q.dtype == MCZ_DT_INT4 || j->q.dtype == MCZ_DT_UINT4 ? 4 : 8;
+        x->granularity = j->q.granularity;
+        x->axis = j->q.axis;
+        x->block_size = j->q.block_size;
+        x->asymmetric = p->asymmetric;
+        x->bytes_after = j->q.codes_bytes + j->q.nscales * sizeof(float) + j->q.zp_bytes;
+        r->quantized++;
+        r->at_bits[x->bits]++;
+        r->bytes_before += x->bytes_before;
+        r->bytes_after += x->bytes_after;
+        r->signal += j->q.signal;
+        r->noise += j->q.noise;
+        edits[nedits++] = (mcz_qdq_edit){j->weight, &j->q};
+    }
+    for (size_t i = 0; i < r->n; i++)
+        if (r->w[i].skipped)
+            r->skipped++;
+    if ((s = intern_strings(r, err)))
+        goto out;
+    if (nedits && (s = mcz_model_qdq_rewrite(m, edits, nedits, err)))
+        goto out;
+    r->seconds = now() - t0;
+    r->opset_after = mcz_model_opset_version(m, "");
+    r->ir_after = m->proto->ir_version;
+    for (size_t i = 0; i < m->nw; i++)
+        r->model_bytes_after += m->w[i].pub.nbytes;
+out:
+    for (size_t k = 0; k < njobs; k++)
+        mcz_qtensor_free(&jobs[k].q);
+    free(edits);
+    free(jobs);
+    free(roles);
+    free(qw);
+    if (s || !report)
+        mcz_quantize_report_free(r);
+    else
+        *report = r;
+    return s;
+}

@@ -1,0 +1,436 @@
+/* mcz-quantize - weight-only quantization: int8 per channel, int4 per block, in QDQ form. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcz/outfile.h"
+#include "mcz/quantize.h"
+#include "tool.h"
+
+static const char usage[] =
+    "Usage: mcz-quantize MODEL -o OUTPUT [--bits 8|4] [--granularity channel|tensor|block]\n"
+    "                    [--block-size N] [--symmetric|--asymmetric] [--method mse|minmax]\n"
+    "                    [--target-sqnr DB] [--min-elements N] [--exclude PATTERN]...\n"
+    "\n"
+    "Quantize the weights of Conv, ConvTranspose, Gemm and MatMul (wherever they live:\n"
+    "initializers, Constant nodes, subgraphs, external data); activations stay float.\n"
+    "ONNX output is in QDQ form: the codes, their scales (and zero points) and a\n"
+    "DequantizeLinear feeding the original consumers; the opset is raised only as far as\n"
+    "needed (per-channel: 13; int4 or blocks: 21).\n"
+    "\n"
+    "  -o, --output PATH     .onnx or .mcz; '-' for standard output\n"
+    "      --bits B          8 (default): int8; 4: int4\n"
+    "      --granularity G   channel: one scale per output channel (default for 8 bits);\n"
+    "                        block: one per --block-size weights along the reduction axis\n"
+    "                        (default for 4 bits); tensor: one per weight\n"
+    "      --block-size N    16..256 (default 32); the last block of an axis may be shorter\n"
+    "      --symmetric       signed codes, zero point 0 (default)\n"
+    "      --asymmetric      unsigned codes (uint8/uint4) with a zero point per scale\n"
+    "      --method M        mse (default): per channel/block, the clipping range with the\n"
+    "                        least squared error; minmax: the full range\n"
+    "      --target-sqnr DB  mixed precision: a weight whose SQNR would fall below DB dB\n"
+    "                        takes the next higher precision (4 -> 8 bits -> float)\n"
+    "      --min-elements N  weights with fewer elements stay float (default 1024)\n"
+    "      --exclude PAT     leave weights whose name (or the name of the node holding or\n"
+    "                        consuming them) matches the glob PAT; repeatable; a PAT that\n"
+    "                        matches nothing is an error\n"
+    "  -j, --threads N       threads (0 = all cores, the default); the output is the same\n"
+    "      --json            the report as JSON on standard output (instead of the table)\n"
+    "      --report FILE     also write the JSON report to FILE\n"
+    "  -f, --force           overwrite existing outputs\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            this help\n"
+    "      --version         print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
+
+enum {
+    OPT_BITS = TOOL_OPT_USER, OPT_GRANULARITY, OPT_BLOCK_SIZE, OPT_SYMMETRIC, OPT_ASYMMETRIC,
+    OPT_METHOD, OPT_TARGET_SQNR, OPT_MIN_ELEMENTS
+};
+
+static void shape_str(const mcz_quantize_result *w, char *buf, size_t cap)
+{
+    size_t p = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < w->rank && p < cap; d++)
+        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)w->dims[d]);
+    if (p < cap)
+        snprintf(buf + p, cap - p, "]");
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+    else
+        fputs("null", f);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 1.0;
+}
+
+static const char *scheme_str(const mcz_quantize_result *w, char *buf, size_t cap)
+{
+    if (!w->bits)
+        snprintf(buf, cap, "float");
+    else if (w->granularity == MCZ_QGRAN_BLOCK)
+        snprintf(buf, cap, "%sint%d block %u", w->asymmetric ? "u" : "", w->bits, w->block_size);
+    else
+        snprintf(buf, cap, "%sint%d %s", w->asymmetric ? "u" : "", w->bits,
+                 mcz_qgranularity_name(w->granularity));
+    return buf;
+}
+
+static void print_json(FILE *f, const char *in, const char *out, const mcz_quantize_params *p,
+                       const mcz_quantize_report *r)
+{
+    fputs("{\"tool\": \"mcz-quantize\", \"input\": ", f);
+    tool_json_str(f, in);
+    fputs(", \"output\": ", f);
+    tool_json_str(f, out);
+    fprintf(f, ",\n \"bits\": %d, \"granularity\": \"%s\", \"block_size\": ", p->bits,
+            mcz_qgranularity_name(p->granularity));
+    if (p->granularity == MCZ_QGRAN_BLOCK)
+        fprintf(f, "%u", p->block_size);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"symmetric\": %s, \"method\": \"%s\", \"target_sqnr_db\": ",
+            p->asymmetric ? "false" : "true", mcz_qmethod_name(p->method));
+    json_num(f, p->mixed ? p->target_sqnr_db : NAN);
+    fprintf(f, ", \"min_elements\": %llu, \"exclude\": [", (unsigned long long)p->min_elements);
+    for (size_t e = 0; e < p->nexclude; e++) {
+        fputs(e ? ", " : "", f);
+        tool_json_str(f, p->exclude[e]);
+    }
+    fprintf(f, "],\n \"opset_before\": %lld, \"opset_after\": %lld, \"ir_version_before\": %lld, "
+               "\"ir_version_after\": %lld, \"threads\": %d,\n \"weights\": [",
+            (long long)r->opset_before, (long long)r->opset_after, (long long)r->ir_before,
+            (long long)r->ir_after, r->threads);
+    for (size_t i = 0; i < r->n; i++) {
+        const mcz_quantize_result *w = &r->w[i];
+        fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+        tool_json_str(f, w->name);
+        fputs(", \"op\": ", f);
+        tool_json_str(f, w->op_type);
+        fprintf(f, ", \"dtype\": \"%s\", \"shape\": [", mcz_dtype_name(w->dtype));
+        for (int d = 0; d < w->rank; d++)
+            fprintf(f, "%s%lld", d ? ", " : "", (long long)w->dims[d]);
+        fprintf(f, "], \"elements\": %llu, \"status\": \"%s\"", (unsigned long long)w->count,
+                w->already ? "already quantized" : w->skipped ? "kept" : "quantized");
+        if (w->skipped) {
+            fputs(", \"reason\": ", f);
+            tool_json_str(f, w->skipped);
+        }
+        if (w->bits) {
+            fprintf(f, ", \"bits\": %d, \"granularity\": \"%s\", \"axis\": ", w->bits,
+                    mcz_qgranularity_name(w->granularity));
+            if (w->axis >= 0)
+                fprintf(f, "%d", w->axis);
+            else
+                fputs("null", f);
+            fprintf(f, ", \"block_size\": ");
+            if (w->granularity == MCZ_QGRAN_BLOCK)
+                fprintf(f, "%u", w->block_size);
+            else
+                fputs("null", f);
+            fprintf(f, ", \"asymmetric\": %s", w->asymmetric ? "true" : "false");
+        }
+        fputs(", \"sqnr_db\": ", f);
+        json_num(f, w->sqnr_db);
+        if (isinf(w->sqnr_db) && w->sqnr_db > 0)
+            fputs(", \"exact\": true", f);
+        if (!isnan(w->sqnr_lower_db)) {
+            fputs(", \"sqnr_lower_precision_db\": ", f);
+            json_num(f, w->sqnr_lower_db);
+        }
+        fprintf(f, ", \"bytes_before\": %llu, \"bytes_after\": %llu}",
+                (unsigned long long)w->bytes_before, (unsigned long long)w->bytes_after);
+    }
+    fprintf(f, "\n ],\n \"totals\": {\"quantized\": %zu, \"int8\": %zu, \"int4\": %zu, "
+               "\"kept\": %zu, \"already_quantized\": %zu, \"bytes_before\": %llu, "
+               "\"bytes_after\": %llu, \"ratio\": ",
+            r->quantized, r->at_bits[8], r->at_bits[4], r->skipped, r->already,
+            (unsigned long long)r->bytes_before, (unsigned long long)r->bytes_after);
+    json_num(f, ratio(r->bytes_after, r->bytes_before));
+    fprintf(f, ", \"model_bytes_before\": %llu, \"model_bytes_after\": %llu, \"model_ratio\": ",
+            (unsigned long long)r->model_bytes_before, (unsigned long long)r->model_bytes_after);
+    json_num(f, ratio(r->model_bytes_after, r->model_bytes_before));
+    fputs(", \"sqnr_db\": ", f);
+    json_num(f, r->quantized ? mcz_sqnr_db(r->signal, r->noise) : NAN);
+    fputs(", \"seconds\": ", f);
+    json_num(f, r->seconds);
+    fputs("}}\n", f);
+}
+
+static void print_table(FILE *f, const mcz_quantize_report *r)
+{
+    char b1[32], b2[32];
+    fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s\n", "WEIGHT", "OP", "SHAPE", "AXIS",
+            "SCHEME", "SQNR dB", "BEFORE", "AFTER");
+    for (size_t i = 0; i < r->n; i++) {
+        const mcz_quantize_result *w = &r->w[i];
+        if (w->skipped)
+            continue;
+        char shp[128], axis[16], sch[40], sq[24];
+        shape_str(w, shp, sizeof shp);
+        if (w->axis >= 0)
+            snprintf(axis, sizeof axis, "%d", w->axis);
+        else
+            snprintf(axis, sizeof axis, "-");
+        if (w->already)
+            snprintf(sq, sizeof sq, "(before)");
+        else if (isinf(w->sqnr_db))
+            snprintf(sq, sizeof sq, "exact");
+        else
+            snprintf(sq, sizeof sq, "%.2f", w->sqnr_db);
+        fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s\n", w->name,
+                *w->op_type ? w->op_type : "-", shp, axis, scheme_str(w, sch, sizeof sch), sq,
+                tool_bytes(w->bytes_before, b1, sizeof b1),
+                tool_bytes(w->bytes_after, b2, sizeof b2));
+    }
+    if (r->skipped) {
+        fprintf(f, "kept as they are:\n");
+        for (size_t i = 0; i < r->n; i++) {
+            const mcz_quantize_result *w = &r->w[i];
+            if (!w->skipped)
+                continue;
+            char shp[128];
+            shape_str(w, shp, sizeof shp);
+            fprintf(f, "  %-44s %-13s %-20s %s", w->name, *w->op_type ? w->op_type : "-", shp,
+                    w->skipped);
+            if (!isnan(w->sqnr_lower_db))
+                fprintf(f, " (%.2f dB at 8 bits)", w->sqnr_lower_db);
+            fputc('\n', f);
+        }
+    }
+    fprintf(f, "total: %zu weights quantized (%zu int8, %zu int4), %zu kept, %zu already "
+               "quantized\n",
+            r->quantized, r->at_bits[8], r->at_bits[4], r->skipped, r->already);
+    if (r->quantized)
+        fprintf(f, "quantized weights: %s -> %s (%.3fx), SQNR %.2f dB\n",
+                tool_bytes(r->bytes_before, b1, sizeof b1),
+                tool_bytes(r->bytes_after, b2, sizeof b2), ratio(r->bytes_after, r->bytes_before),
+                mcz_sqnr_db(r->signal, r->noise));
+    fprintf(f, "all weights:       %s -> %s (%.3fx)\n",
+            tool_bytes(r->model_bytes_before, b1, sizeof b1),
+            tool_bytes(r->model_bytes_after, b2, sizeof b2),
+            ratio(r->model_bytes_after, r->model_bytes_before));
+    if (r->opset_after != r->opset_before || r->ir_after != r->ir_before)
+        fprintf(f, "opset %lld -> %lld, IR version %lld -> %lld\n", (long long)r->opset_before,
+                (long long)r->opset_after, (long long)r->ir_before, (long long)r->ir_after);
+    if (r->quantized && r->seconds > 0)
+        fprintf(f, "%.3f s on %d thread%s (%.0f MB/s of weights)\n", r->seconds, r->threads,
+                r->threads == 1 ? "" : "s", (double)r->bytes_before / 1e6 / r->seconds);
+}
+
+static int write_report(const char *path, int force, const char *in, const char *out,
+                        const mcz_quantize_params *p, const mcz_quantize_report *r)
+{
+    mcz_error err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        tool_error(path, "out of memory");
+        return TOOL_FAIL;
+    }
+    print_json(mem, in, out, p, r);
+    fclose(mem);
+    mcz_outfile *o = mcz_outfile_open(path, force, &err);
+    mcz_status s = o ? mcz_outfile_write(o, buf, len, &err) : err.code;
+    if (o && s != MCZ_OK)
+        mcz_outfile_abort(o);
+    else if (o)
+        s = mcz_outfile_commit(o, &err);
+    free(buf);
+    return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
+}
+
+static int is_onnx_out(const char *path)
+{
+    size_t n = strlen(path);
+    return strcmp(path, "-") == 0 || n < 4 || strcmp(path + n - 4, ".mcz") != 0;
+}
+
+static int is_mcz_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char head[3] = {0};
+    size_t n = fread(head, 1, 3, f);
+    fclose(f);
+    return n == 3 && memcmp(head, "MCZ", 3) == 0;
+}
+
+/* The input itself to the output (atomically, honouring -f): nothing was quantized. */
+static int copy_file(const char *in, const tool_common *c)
+{
+    mcz_error err = {0};
+    FILE *f = fopen(in, "rb");
+    if (!f) {
+        tool_error(in, "cannot read: %s", strerror(errno));
+        return TOOL_FAIL;
+    }
+    mcz_outfile *o = mcz_outfile_open(c->output, c->force, &err);
+    if (!o) {
+        fclose(f);
+        return tool_fail(&err);
+    }
+    char buf[1 << 16];
+    size_t n;
+    mcz_status s = MCZ_OK;
+    while (s == MCZ_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        s = mcz_outfile_write(o, buf, n, &err);
+    int rerr = ferror(f);
+    fclose(f);
+    if (s == MCZ_OK && rerr) {
+        mcz_outfile_abort(o);
+        tool_error(in, "read error");
+        return TOOL_FAIL;
+    }
+    if (s != MCZ_OK) {
+        mcz_outfile_abort(o);
+        return tool_fail(&err);
+    }
+    return mcz_outfile_commit(o, &err) == MCZ_OK ? TOOL_OK : tool_fail(&err);
+}
+
+int main(int argc, char **argv)
+{
+    tool_init("mcz-quantize");
+    static const struct option longopts[] = {
+        TOOL_COMMON_LONGOPTS,
+        {"bits", required_argument, NULL, OPT_BITS},
+        {"granularity", required_argument, NULL, OPT_GRANULARITY},
+        {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
+        {"symmetric", no_argument, NULL, OPT_SYMMETRIC},
+        {"asymmetric", no_argument, NULL, OPT_ASYMMETRIC},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"target-sqnr", required_argument, NULL, OPT_TARGET_SQNR},
+        {"min-elements", required_argument, NULL, OPT_MIN_ELEMENTS},
+        {NULL, 0, NULL, 0}};
+    tool_common c = {0};
+    mcz_quantize_params p = mcz_quantize_default_params();
+    mcz_error err = {0};
+    int have_granularity = 0, have_block = 0, opt;
+    long v;
+    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (tool_common_opt(&c, opt, optarg, usage))
+            continue;
+        switch (opt) {
+        case OPT_BITS:
+            if (tool_parse_int(optarg, 4, 8, &v) != 0 || (v != 4 && v != 8))
+                return tool_usage_error("invalid --bits '%s' (8 or 4)", optarg);
+            p.bits = (int)v;
+            break;
+        case OPT_GRANULARITY:
+            if (strcmp(optarg, "channel") == 0)
+                p.granularity = MCZ_QGRAN_CHANNEL;
+            else if (strcmp(optarg, "tensor") == 0)
+                p.granularity = MCZ_QGRAN_TENSOR;
+            else if (strcmp(optarg, "block") == 0)
+                p.granularity = MCZ_QGRAN_BLOCK;
+            else
+                return tool_usage_error("invalid --granularity '%s' (channel, tensor or block)",
+                                        optarg);
+            have_granularity = 1;
+            break;
+        case OPT_BLOCK_SIZE:
+            if (tool_parse_int(optarg, MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX, &v) != 0)
+                return tool_usage_error("invalid --block-size '%s' (%d..%d)", optarg,
+                                        MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX);
+            p.block_size = (uint32_t)v;
+            have_block = 1;
+            break;
+        case OPT_SYMMETRIC:
+            p.asymmetric = false;
+            break;
+        case OPT_ASYMMETRIC:
+            p.asymmetric = true;
+            break;
+        case OPT_METHOD:
+            if (strcmp(optarg, "mse") == 0)
+                p.method = MCZ_QMETHOD_MSE;
+            else if (strcmp(optarg, "minmax") == 0)
+                p.method = MCZ_QMETHOD_MINMAX;
+            else
+                return tool_usage_error("invalid --method '%s' (mse or minmax)", optarg);
+            break;
+        case OPT_TARGET_SQNR: {
+            char *end;
+            errno = 0;
+            double d = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !isfinite(d))
+                return tool_usage_error("invalid --target-sqnr '%s' (a number of dB)", optarg);
+            p.mixed = true;
+            p.target_sqnr_db = d;
+            break;
+        }
+        case OPT_MIN_ELEMENTS: {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return tool_usage_error("invalid --min-elements '%s'", optarg);
+            p.min_elements = n;
+            break;
+        }
+        default:
+            return tool_usage_error("invalid option");
+        }
+    }
+    if (optind + 1 != argc)
+        return tool_usage_error(optind >= argc ? "no input model" : "one input model at a time");
+    if (!c.output)
+        return tool_usage_error("no output: use -o PATH");
+    if (!have_granularity)
+        p.granularity = p.bits == 4 ? MCZ_QGRAN_BLOCK : MCZ_QGRAN_CHANNEL;
+    if (have_block && p.granularity != MCZ_QGRAN_BLOCK)
+        return tool_usage_error("--block-size applies to --granularity block only");
+    int to_stdout = strcmp(c.output, "-") == 0;
+    if (to_stdout && c.json)
+        return tool_usage_error("--json and -o - both use standard output: use --report FILE");
+    p.exclude = c.exclude;
+    p.nexclude = c.nexclude;
+    p.threads = c.threads;
+
+    const char *in = argv[optind];
+    mcz_model *m = tool_read_model(in, &err);
+    if (!m) {
+        free(c.exclude);
+        return tool_fail(&err);
+    }
+    int any_external = 0;
+    for (size_t i = 0; i < mcz_model_weight_count(m); i++)
+        any_external |= mcz_model_weight(m, i)->external;
+    mcz_quantize_report *rep = NULL;
+    mcz_status s = mcz_quantize_model(m, &p, &rep, &err);
+    if (s != MCZ_OK) {
+        int rc = tool_fail(&err);
+        mcz_model_free(m);
+        free(c.exclude);
+        return s == MCZ_ERR_NOT_FOUND ? TOOL_USAGE : rc;
+    }
+    int rc;
+    if (!rep->quantized && !any_external && is_onnx_out(c.output) && !is_mcz_file(in))
+        rc = copy_file(in, &c); /* nothing quantized now: the very same bytes */
+    else
+        rc = tool_write_model(m, &c, any_external);
+    if (rc == TOOL_OK && c.report)
+        rc = write_report(c.report, c.force, in, c.output, &p, rep);
+    if (rc == TOOL_OK && !c.quiet) {
+        if (c.json)
+            print_json(stdout, in, c.output, &p, rep);
+        else
+            print_table(to_stdout ? stderr : stdout, rep);
+    }
+    mcz_quantize_report_free(rep);
+    mcz_model_free(m);
+    free(c.exclude);
+    return rc;
+}
