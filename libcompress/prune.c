@@ -727,7 +727,7 @@ static void replace_locked(prune_ctx *x, cand *c, void *out)
 }
 
 /* Tensor scope: prune one weight. */
-static void job_tensor(void *ctx, size_t j, unsigned tid)
+static void job_tensor_body(void *ctx, size_t j, unsigned tid)
 {
     (void)tid;
     prune_ctx *x = ctx;
@@ -792,6 +792,14 @@ static void job_tensor(void *ctx, size_t j, unsigned tid)
     replace_locked(x, c, out);
 }
 
+static void job_tensor(void *ctx, size_t j, unsigned tid)
+{
+    prune_ctx *x = ctx;
+    job_tensor_body(ctx, j, tid);
+    if (x->p->progress)
+        x->p->progress(x->p->progress_ctx, 1, mcz_model_weight(x->m, x->c[j].w)->nbytes);
+}
+
 /* ---- global scope ---------------------------------------------------------------------- */
 
 static inline uint32_t gkey(float x, float scale)
@@ -852,7 +860,7 @@ static void job_hist2(void *ctx, size_t j, unsigned tid) { hist_chunk(ctx, j, ti
 static void job_eq(void *ctx, size_t j, unsigned tid) { hist_chunk(ctx, j, tid, 3); }
 
 /* pass 4: copy the chunk's values to the output and zero what falls under the threshold */
-static void job_zero(void *ctx, size_t j, unsigned tid)
+static void job_zero_body(void *ctx, size_t j, unsigned tid)
 {
     (void)tid;
     prune_ctx *x = ctx;
@@ -880,6 +888,17 @@ static void job_zero(void *ctx, size_t j, unsigned tid)
                 if (buf[i] == 0.0f && orig[i] != 0.0f)
                     memset(out + (k->start + s + i) * es, 0, es);
         }
+    }
+}
+
+static void job_zero(void *ctx, size_t j, unsigned tid)
+{
+    prune_ctx *x = ctx;
+    job_zero_body(ctx, j, tid);
+    if (x->p->progress) {
+        const chunk *k = &x->ch[j];
+        const mcz_weight *w = mcz_model_weight(x->m, x->c[k->c].w);
+        x->p->progress(x->p->progress_ctx, 0, k->len * mcz_dtype_size(w->dtype));
     }
 }
 

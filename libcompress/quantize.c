@@ -268,7 +268,10 @@ static void *worker(void *arg)
         size_t k = atomic_fetch_add(&pl->next, 1);
         if (k >= pl->n)
             break;
-        run_job(pl, &pl->jobs[pl->order[k]]);
+        job *j = &pl->jobs[pl->order[k]];
+        run_job(pl, j);
+        if (pl->p->progress)
+            pl->p->progress(pl->p->progress_ctx, 1, j->nbytes);
     }
     return NULL;
 }

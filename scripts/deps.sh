@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config libzstd-dev libprotobuf-c-dev protobuf-c-compiler
-      libonnx-dev check libonnx-testdata zstd xz-utils ca-certificates)
+      libonnx-dev check libonnx-testdata zstd xz-utils ca-certificates groff-base bsdutils)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,6 +7,7 @@
 
 #include "mcz/outfile.h"
 #include "mcz/prune.h"
+#include "progress.h"
 #include "tool.h"
 
 static const char usage[] =
@@ -343,7 +344,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nw; i++)
         was_external[i] = mcz_model_weight(m, i)->external;
     mcz_prune_report *rep = NULL;
+    uint64_t todo_items, todo_bytes;
+    tool_candidate_totals(m, p.min_elements, &todo_items, &todo_bytes);
+    progress *bar = progress_start("prune", todo_items, todo_bytes, c.quiet);
+    p.progress = progress_callback;
+    p.progress_ctx = bar;
     mcz_status s = mcz_prune_model(m, &p, &rep, &err);
+    progress_done(bar);
     if (s != MCZ_OK) {
         int rc = tool_fail(&err);
         mcz_model_free(m);

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "mcz/roles.h"
 #include "tool.h"
 
 static int has_suffix(const char *s, const char *suf)
@@ -29,4 +32,24 @@ int tool_write_model(mcz_model *m, const tool_common *c, int external_data)
     if (mcz_model_save_onnx(m, c->output, &o, &err) != MCZ_OK)
         return tool_fail(&err);
     return TOOL_OK;
+}
+
+void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
+                           uint64_t *bytes)
+{
+    size_t nw = mcz_model_weight_count(m);
+    mcz_weight_role *r = calloc(nw ? nw : 1, sizeof *r);
+    *items = *bytes = 0;
+    if (!r || mcz_model_weight_roles(m, r, NULL) != MCZ_OK) {
+        free(r);
+        return;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        const mcz_weight *w = mcz_model_weight(m, i);
+        if (r[i].op != MCZ_ROLE_NONE && w->count >= min_elements) {
+            (*items)++;
+            *bytes += w->nbytes;
+        }
+    }
+    free(r);
 }

@@ -82,4 +82,8 @@ mcz_model *tool_read_model(const char *path, mcz_error *err);
  * (external data when over 2 GiB, or always with --external-data or external_data = 1).
  * Honours -f. Returns a tool exit status, having printed any error. */
 int tool_write_model(mcz_model *m, const tool_common *c, int external_data);
+/* How many weights (and bytes) quantize/prune may touch: those with a role (mcz/roles.h) and
+ * at least `min_elements` elements. For progress totals; 0, 0 on error. */
+void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
+                           uint64_t *bytes);
 #endif

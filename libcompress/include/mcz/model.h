@@ -100,6 +100,10 @@ mcz_status mcz_model_weight_replace(mcz_model *m, size_t i, int32_t dtype, int r
                                     const int64_t *dims, void *data, uint64_t nbytes,
                                     mcz_error *err);
 
+/* Progress hook for long operations: called from worker threads (any thread, concurrently) as
+ * each piece of work finishes, with the items (weights) and bytes just done. */
+typedef void (*mcz_progress_fn)(void *ctx, uint64_t items, uint64_t bytes);
+
 /* Summary facts about the model. */
 typedef struct mcz_model_info {
     int64_t ir_version;

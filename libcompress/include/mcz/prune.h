@@ -51,6 +51,8 @@ typedef struct mcz_prune_params {
                                   the nodes that consume them; each must match something */
     size_t nexclude;
     int threads;               /* <= 0: one per online CPU */
+    mcz_progress_fn progress;     /* optional: called as weights finish (see model.h) */
+    void *progress_ctx;
 } mcz_prune_params;
 
 /* Defaults: sparsity 0, unstructured, tensor scope, no normalisation, min_elements 0,

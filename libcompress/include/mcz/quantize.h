@@ -39,6 +39,8 @@ typedef struct mcz_quantize_params {
                                      weight or node name of the model */
     size_t nexclude;
     int threads;                  /* <= 0: one per online CPU */
+    mcz_progress_fn progress;     /* optional: called as weights finish (see model.h) */
+    void *progress_ctx;
 } mcz_quantize_params;
 
 /* Defaults: 8 bits, per-channel, symmetric, mse, block size 32, no target, min_elements
