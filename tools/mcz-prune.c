@@ -55,14 +55,6 @@ static double frac(uint64_t a, uint64_t b)
     return b ? (double)a / (double)b : 0.0;
 }
 
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
-}
-
 static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
                        const mcz_prune_params *p, const tool_common *c,
                        const mcz_prune_report *r)
@@ -75,7 +67,7 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
     fprintf(f, ",\n \"pattern\": \"%s\", \"scope\": \"%s\", \"sparsity\": ",
             mcz_prune_pattern_str(p, pat, sizeof pat),
             p->scope == MCZ_PRUNE_SCOPE_GLOBAL ? "global" : "tensor");
-    json_num(f, p->pattern == MCZ_PRUNE_NM ? (double)p->nm_n / p->nm_m : p->sparsity);
+    tool_json_num(f, p->pattern == MCZ_PRUNE_NM ? (double)p->nm_n / p->nm_m : p->sparsity, 9);
     fprintf(f, ", \"normalize\": %s, \"min_elements\": %llu, \"exclude\": [",
             p->normalize ? "true" : "false", (unsigned long long)p->min_elements);
     for (size_t e = 0; e < c->nexclude; e++) {
@@ -105,13 +97,13 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
                    "\"sparsity_before\": ",
                 w->axis, (unsigned long long)w->zeros_before, (unsigned long long)w->zeros_after,
                 (unsigned long long)w->target);
-        json_num(f, frac(w->zeros_before, w->count));
+        tool_json_num(f, frac(w->zeros_before, w->count), 9);
         fputs(", \"sparsity\": ", f);
-        json_num(f, frac(w->zeros_after, w->count));
+        tool_json_num(f, frac(w->zeros_after, w->count), 9);
         fputs(", \"threshold\": ", f);
-        json_num(f, w->threshold);
+        tool_json_num(f, w->threshold, 9);
         fputs(", \"rel_l2\": ", f);
-        json_num(f, w->rel_l2);
+        tool_json_num(f, w->rel_l2, 9);
         if (p->pattern == MCZ_PRUNE_CHANNEL)
             fprintf(f, ", \"channels\": %llu, \"channels_zeroed\": %llu",
                     (unsigned long long)w->channels, (unsigned long long)w->channels_zeroed);
@@ -122,15 +114,15 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
             r->pruned, r->n - r->pruned, (unsigned long long)r->count,
             (unsigned long long)r->zeros_before, (unsigned long long)r->zeros_after,
             (unsigned long long)r->target);
-    json_num(f, frac(r->zeros_before, r->count));
+    tool_json_num(f, frac(r->zeros_before, r->count), 9);
     fputs(", \"sparsity\": ", f);
-    json_num(f, frac(r->zeros_after, r->count));
+    tool_json_num(f, frac(r->zeros_after, r->count), 9);
     fputs(", \"threshold\": ", f);
-    json_num(f, r->threshold);
+    tool_json_num(f, r->threshold, 9);
     fputs(", \"rel_l2\": ", f);
-    json_num(f, r->rel_l2);
+    tool_json_num(f, r->rel_l2, 9);
     fprintf(f, ", \"bytes\": %llu, \"seconds\": ", (unsigned long long)r->bytes);
-    json_num(f, r->seconds);
+    tool_json_num(f, r->seconds, 9);
     fputs("}}\n", f);
 }
 
@@ -176,7 +168,6 @@ static int write_report(const char *path, int force, const char *in, const char 
                         mcz_model *m, const mcz_prune_params *p, const tool_common *c,
                         const mcz_prune_report *r)
 {
-    mcz_error err = {0};
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -186,66 +177,9 @@ static int write_report(const char *path, int force, const char *in, const char 
     }
     print_json(mem, in, out, m, p, c, r);
     fclose(mem);
-    mcz_outfile *o = mcz_outfile_open(path, force, &err);
-    mcz_status s = o ? mcz_outfile_write(o, buf, len, &err) : err.code;
-    if (o && s != MCZ_OK)
-        mcz_outfile_abort(o);
-    else if (o)
-        s = mcz_outfile_commit(o, &err); /* frees o whatever the result */
+    int rc = tool_write_file(path, force, buf, len);
     free(buf);
-    return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
-}
-
-static int is_onnx_out(const char *path)
-{
-    size_t n = strlen(path);
-    return strcmp(path, "-") == 0 || n < 4 || strcmp(path + n - 4, ".mcz") != 0;
-}
-
-static int is_mcz_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char head[3] = {0};
-    size_t n = fread(head, 1, 3, f);
-    fclose(f);
-    return n == 3 && memcmp(head, "MCZ", 3) == 0;
-}
-
-/* Write the input file itself to the output (atomically, honouring -f). */
-static int copy_file(const char *in, const tool_common *c)
-{
-    mcz_error err = {0};
-    FILE *f = fopen(in, "rb");
-    if (!f) {
-        tool_error(in, "cannot read: %s", strerror(errno));
-        return TOOL_FAIL;
-    }
-    mcz_outfile *o = mcz_outfile_open(c->output, c->force, &err);
-    if (!o) {
-        fclose(f);
-        return tool_fail(&err);
-    }
-    char buf[1 << 16];
-    size_t n;
-    mcz_status s = MCZ_OK;
-    while (s == MCZ_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        s = mcz_outfile_write(o, buf, n, &err);
-    int rerr = ferror(f);
-    fclose(f);
-    if (s == MCZ_OK && rerr) {
-        mcz_outfile_abort(o);
-        tool_error(in, "read error");
-        return TOOL_FAIL;
-    }
-    if (s != MCZ_OK) {
-        mcz_outfile_abort(o);
-        return tool_fail(&err);
-    }
-    if (mcz_outfile_commit(o, &err) != MCZ_OK)
-        return tool_fail(&err);
-    return TOOL_OK;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -368,8 +302,8 @@ int main(int argc, char **argv)
     }
     free(was_external);
     int rc;
-    if (!changed && !any_external && is_onnx_out(c.output) && !is_mcz_file(in))
-        rc = copy_file(in, &c); /* nothing changed: the very same bytes */
+    if (!changed && !any_external && tool_is_onnx_output(c.output) && !tool_is_mcz_file(in))
+        rc = tool_copy_file(in, &c); /* nothing changed: the very same bytes */
     else
         rc = tool_write_model(m, &c, external);
     if (rc == TOOL_OK && c.report)

@@ -61,14 +61,6 @@ static void shape_str(const mcz_quantize_result *w, char *buf, size_t cap)
         snprintf(buf + p, cap - p, "]");
 }
 
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.6g", v);
-    else
-        fputs("null", f);
-}
-
 static double ratio(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 1.0;
@@ -101,7 +93,7 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
         fputs("null", f);
     fprintf(f, ", \"symmetric\": %s, \"method\": \"%s\", \"target_sqnr_db\": ",
             p->asymmetric ? "false" : "true", mcz_qmethod_name(p->method));
-    json_num(f, p->mixed ? p->target_sqnr_db : NAN);
+    tool_json_num(f, p->mixed ? p->target_sqnr_db : NAN, 6);
     fprintf(f, ", \"min_elements\": %llu, \"exclude\": [", (unsigned long long)p->min_elements);
     for (size_t e = 0; e < p->nexclude; e++) {
         fputs(e ? ", " : "", f);
@@ -141,12 +133,12 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
             fprintf(f, ", \"asymmetric\": %s", w->asymmetric ? "true" : "false");
         }
         fputs(", \"sqnr_db\": ", f);
-        json_num(f, w->sqnr_db);
+        tool_json_num(f, w->sqnr_db, 6);
         if (isinf(w->sqnr_db) && w->sqnr_db > 0)
             fputs(", \"exact\": true", f);
         if (!isnan(w->sqnr_lower_db)) {
             fputs(", \"sqnr_lower_precision_db\": ", f);
-            json_num(f, w->sqnr_lower_db);
+            tool_json_num(f, w->sqnr_lower_db, 6);
         }
         fprintf(f, ", \"bytes_before\": %llu, \"bytes_after\": %llu}",
                 (unsigned long long)w->bytes_before, (unsigned long long)w->bytes_after);
@@ -156,14 +148,14 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
                "\"bytes_after\": %llu, \"ratio\": ",
             r->quantized, r->at_bits[8], r->at_bits[4], r->skipped, r->already,
             (unsigned long long)r->bytes_before, (unsigned long long)r->bytes_after);
-    json_num(f, ratio(r->bytes_after, r->bytes_before));
+    tool_json_num(f, ratio(r->bytes_after, r->bytes_before), 6);
     fprintf(f, ", \"model_bytes_before\": %llu, \"model_bytes_after\": %llu, \"model_ratio\": ",
             (unsigned long long)r->model_bytes_before, (unsigned long long)r->model_bytes_after);
-    json_num(f, ratio(r->model_bytes_after, r->model_bytes_before));
+    tool_json_num(f, ratio(r->model_bytes_after, r->model_bytes_before), 6);
     fputs(", \"sqnr_db\": ", f);
-    json_num(f, r->quantized ? mcz_sqnr_db(r->signal, r->noise) : NAN);
+    tool_json_num(f, r->quantized ? mcz_sqnr_db(r->signal, r->noise) : NAN, 6);
     fputs(", \"seconds\": ", f);
-    json_num(f, r->seconds);
+    tool_json_num(f, r->seconds, 6);
     fputs("}}\n", f);
 }
 
@@ -231,7 +223,6 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
 static int write_report(const char *path, int force, const char *in, const char *out,
                         const mcz_quantize_params *p, const mcz_quantize_report *r)
 {
-    mcz_error err = {0};
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -241,66 +232,12 @@ static int write_report(const char *path, int force, const char *in, const char 
     }
     print_json(mem, in, out, p, r);
     fclose(mem);
-    mcz_outfile *o = mcz_outfile_open(path, force, &err);
-    mcz_status s = o ? mcz_outfile_write(o, buf, len, &err) : err.code;
-    if (o && s != MCZ_OK)
-        mcz_outfile_abort(o);
-    else if (o)
-        s = mcz_outfile_commit(o, &err);
+    int rc = tool_write_file(path, force, buf, len);
     free(buf);
-    return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
-}
-
-static int is_onnx_out(const char *path)
-{
-    size_t n = strlen(path);
-    return strcmp(path, "-") == 0 || n < 4 || strcmp(path + n - 4, ".mcz") != 0;
-}
-
-static int is_mcz_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char head[3] = {0};
-    size_t n = fread(head, 1, 3, f);
-    fclose(f);
-    return n == 3 && memcmp(head, "MCZ", 3) == 0;
+    return rc;
 }
 
 /* The input itself to the output (atomically, honouring -f): nothing was quantized. */
-static int copy_file(const char *in, const tool_common *c)
-{
-    mcz_error err = {0};
-    FILE *f = fopen(in, "rb");
-    if (!f) {
-        tool_error(in, "cannot read: %s", strerror(errno));
-        return TOOL_FAIL;
-    }
-    mcz_outfile *o = mcz_outfile_open(c->output, c->force, &err);
-    if (!o) {
-        fclose(f);
-        return tool_fail(&err);
-    }
-    char buf[1 << 16];
-    size_t n;
-    mcz_status s = MCZ_OK;
-    while (s == MCZ_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        s = mcz_outfile_write(o, buf, n, &err);
-    int rerr = ferror(f);
-    fclose(f);
-    if (s == MCZ_OK && rerr) {
-        mcz_outfile_abort(o);
-        tool_error(in, "read error");
-        return TOOL_FAIL;
-    }
-    if (s != MCZ_OK) {
-        mcz_outfile_abort(o);
-        return tool_fail(&err);
-    }
-    return mcz_outfile_commit(o, &err) == MCZ_OK ? TOOL_OK : tool_fail(&err);
-}
-
 int main(int argc, char **argv)
 {
     tool_init("mcz-quantize");
@@ -424,8 +361,8 @@ int main(int argc, char **argv)
         return s == MCZ_ERR_NOT_FOUND ? TOOL_USAGE : rc;
     }
     int rc;
-    if (!rep->quantized && !any_external && is_onnx_out(c.output) && !is_mcz_file(in))
-        rc = copy_file(in, &c); /* nothing quantized now: the very same bytes */
+    if (!rep->quantized && !any_external && tool_is_onnx_output(c.output) && !tool_is_mcz_file(in))
+        rc = tool_copy_file(in, &c); /* nothing quantized now: the very same bytes */
     else
         rc = tool_write_model(m, &c, any_external);
     if (rc == TOOL_OK && c.report)

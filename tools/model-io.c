@@ -1,9 +1,12 @@
 /* model-io.c - every tool reads ONNX or .mcz and writes by the output's name. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <stdlib.h>
 
+#include "mcz/outfile.h"
 #include "mcz/roles.h"
 #include "tool.h"
 
@@ -52,4 +55,74 @@ void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
         }
     }
     free(r);
+}
+
+int tool_is_mcz_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char head[3] = {0};
+    size_t n = fread(head, 1, 3, f);
+    fclose(f);
+    return n == 3 && memcmp(head, "MCZ", 3) == 0;
+}
+
+int tool_is_onnx_output(const char *path)
+{
+    return strcmp(path, "-") == 0 || !has_suffix(path, ".mcz");
+}
+
+int tool_copy_file(const char *in, const tool_common *c)
+{
+    mcz_error err = {0};
+    FILE *f = fopen(in, "rb");
+    if (!f) {
+        tool_error(in, "cannot read: %s", strerror(errno));
+        return TOOL_FAIL;
+    }
+    mcz_outfile *o = mcz_outfile_open(c->output, c->force, &err);
+    if (!o) {
+        fclose(f);
+        return tool_fail(&err);
+    }
+    char buf[1 << 16];
+    size_t n;
+    mcz_status s = MCZ_OK;
+    while (s == MCZ_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        s = mcz_outfile_write(o, buf, n, &err);
+    int rerr = ferror(f);
+    fclose(f);
+    if (s == MCZ_OK && rerr) {
+        mcz_outfile_abort(o);
+        tool_error(in, "read error");
+        return TOOL_FAIL;
+    }
+    if (s != MCZ_OK) {
+        mcz_outfile_abort(o);
+        return tool_fail(&err);
+    }
+    if (mcz_outfile_commit(o, &err) != MCZ_OK)
+        return tool_fail(&err);
+    return TOOL_OK;
+}
+
+int tool_write_file(const char *path, int force, const char *text, size_t len)
+{
+    mcz_error err = {0};
+    mcz_outfile *o = mcz_outfile_open(path, force, &err);
+    mcz_status s = o ? mcz_outfile_write(o, text, len, &err) : err.code;
+    if (o && s != MCZ_OK)
+        mcz_outfile_abort(o);
+    else if (o)
+        s = mcz_outfile_commit(o, &err); /* frees o whatever the result */
+    return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
+}
+
+void tool_json_num(FILE *f, double v, int digits)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*g", digits, v);
+    else
+        fputs("null", f);
 }

@@ -82,6 +82,23 @@ mcz_model *tool_read_model(const char *path, mcz_error *err);
  * (external data when over 2 GiB, or always with --external-data or external_data = 1).
  * Honours -f. Returns a tool exit status, having printed any error. */
 int tool_write_model(mcz_model *m, const tool_common *c, int external_data);
+/* Does `path` hold an .mcz container (by its first bytes)? */
+int tool_is_mcz_file(const char *path);
+
+/* Is an output path an ONNX one ("-" or any name not ending in ".mcz")? */
+int tool_is_onnx_output(const char *path);
+
+/* Copy the input file to c->output byte for byte (atomically, honouring -f): what a tool
+ * writes when it changed nothing. Returns a tool exit status. */
+int tool_copy_file(const char *in, const tool_common *c);
+
+/* Write `len` bytes of `text` to `path` atomically (honouring `force`): reports and the like.
+ * Returns a tool exit status, having printed any error. */
+int tool_write_file(const char *path, int force, const char *text, size_t len);
+
+/* A JSON number with `digits` significant digits, or null when not finite. */
+void tool_json_num(FILE *f, double v, int digits);
+
 /* How many weights (and bytes) quantize/prune may touch: those with a role (mcz/roles.h) and
  * at least `min_elements` elements. For progress totals; 0, 0 on error. */
 void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
