@@ -54,6 +54,115 @@ MCZ_API const char *mcz_strerror(mcz_status code);
 /* Library version string, e.g. "0.1.0" (static). */
 MCZ_API const char *mcz_version(void);
 
+/* ---- Reading .mcz containers (docs/format.md) ------------------------------------------ */
+
+#define MCZ_FORMAT_VERSION 1 /* the container format read and written (not the library's) */
+
+/* An open container. Every call below may run in several threads at once on one handle. */
+typedef struct mcz_file mcz_file;
+
+/* How a tensor is stored (docs/format.md, section 6). */
+typedef enum mcz_encoding {
+    MCZ_ENC_RAW = 0,    /* the raw bytes: usable in place (mcz_tensor_data) */
+    MCZ_ENC_ZSTD = 1,   /* zstd frames of the raw bytes */
+    MCZ_ENC_PLANES = 2, /* byte planes of the elements, each zstd or stored */
+} mcz_encoding;
+
+/* What the table says about one tensor. Owned by the mcz_file; valid until mcz_close. */
+typedef struct mcz_tensor_info {
+    const char *name;       /* NUL-terminated ONNX tensor name */
+    int32_t dtype;          /* ONNX TensorProto.DataType (1 float, 10 float16, 16 bfloat16...) */
+    int rank;
+    const int64_t *dims;    /* rank entries, each >= 0 */
+    uint64_t count;         /* elements (1 for a scalar) */
+    uint64_t raw_bytes;     /* decoded size: the ONNX raw_data layout, little-endian */
+    uint64_t stored_bytes;  /* payload size in the file */
+    uint64_t offset;        /* file offset of the payload */
+    mcz_encoding encoding;
+    unsigned planes;        /* byte planes (1 unless MCZ_ENC_PLANES) */
+    unsigned transform;     /* 0 none, 1 sign rotated to the low bit before splitting */
+    uint32_t block_size;    /* decoded bytes per independently decodable block */
+    int in_skeleton;        /* values kept in the skeleton (strings...): nothing to read */
+} mcz_tensor_info;
+
+/* Open the container at `path` (memory-mapped). Header, footer and index are checked
+ * (checksums; every count, size and offset against the file size and the caps); payloads
+ * when read. Returns NULL on error with `err` filled (IO, FORMAT, CHECKSUM, VERSION,
+ * UNSUPPORTED, LIMIT, NOMEM). Free with mcz_close. */
+MCZ_API mcz_file *mcz_open(const char *path, mcz_error *err);
+
+/* Same from memory. The buffer is not copied: it must stay valid and unchanged until
+ * mcz_close. `name` (may be NULL) names the input in error messages. */
+MCZ_API mcz_file *mcz_open_buffer(const void *data, size_t len, const char *name,
+                                  mcz_error *err);
+
+/* Close and unmap. Every pointer obtained from `f` becomes invalid. Accepts NULL. */
+MCZ_API void mcz_close(mcz_file *f);
+
+/* Format version of the open file. */
+MCZ_API uint32_t mcz_format_version(const mcz_file *f);
+
+MCZ_API size_t mcz_tensor_count(const mcz_file *f);
+
+/* Tensor i (owned by `f`), or NULL when i >= mcz_tensor_count. */
+MCZ_API const mcz_tensor_info *mcz_tensor(const mcz_file *f, size_t i);
+
+/* Index of the first tensor (in table order) named `name`, or -1 when there is none.
+ * Expected time proportional to the name's length (a hash table built at open). */
+MCZ_API long mcz_find(const mcz_file *f, const char *name);
+
+/* Decode tensor i into `dst` (caller-owned, `dst_len` >= raw_bytes): the raw little-endian
+ * values of its own dtype. Every block's checksum is checked before it is decoded. Errors:
+ * MCZ_ERR_ARG (bad i, dst too small), MCZ_ERR_CHECKSUM, MCZ_ERR_FORMAT (a payload that does
+ * not decode to its declared size), MCZ_ERR_UNSUPPORTED (in-skeleton tensor), MCZ_ERR_NOMEM.
+ * On error `dst` holds unspecified bytes that must not be used. */
+MCZ_API mcz_status mcz_read(const mcz_file *f, size_t i, void *dst, size_t dst_len,
+                            mcz_error *err);
+
+/* As mcz_read into a malloc'd buffer (raw_bytes, at least 1 byte) the caller frees. Returns
+ * NULL on error with `err` filled. */
+MCZ_API void *mcz_read_alloc(const mcz_file *f, size_t i, mcz_error *err);
+
+/* Decode tensor i as float32 into `dst` (caller-owned, room for `count` >= the tensor's count
+ * floats). Converts float, float16 and bfloat16 (exactly); other dtypes give
+ * MCZ_ERR_UNSUPPORTED (int8/int4 dequantization comes with quantized encodings). Other errors
+ * as mcz_read. */
+MCZ_API mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count,
+                                mcz_error *err);
+
+/* Values of a MCZ_ENC_RAW tensor in place: *data points into the mapping or the buffer given
+ * to mcz_open_buffer (owned by `f`, 64-byte aligned when the mapping is, valid until
+ * mcz_close), after every block checksum has been checked. Other encodings give
+ * MCZ_ERR_UNSUPPORTED (use mcz_read). */
+MCZ_API mcz_status mcz_tensor_data(const mcz_file *f, size_t i, const void **data,
+                                   mcz_error *err);
+
+/* Decode every tensor whose dst[i] is not NULL into dst[i] (caller-owned, raw_bytes each;
+ * `dst` has mcz_tensor_count entries; in-skeleton tensors are left alone) using `threads`
+ * threads (<= 0: one per online CPU), block by block. On error (the first failing tensor in
+ * table order is reported, whatever the thread count) the contents of dst are unspecified.
+ * Errors as mcz_read. */
+MCZ_API mcz_status mcz_load_all(const mcz_file *f, int threads, void *const *dst,
+                                mcz_error *err);
+
+/* Check everything: decode every block of every tensor with `threads` threads and check both
+ * its stored and its decoded checksum, that alignment padding is zero and that the skeleton's
+ * markers name valid tensors: every byte of the file is covered. Returns MCZ_OK, or the
+ * error of the first bad tensor in table order; then *bad_tensor (when not NULL) is its
+ * index, or -1 when what is bad is not a tensor. */
+MCZ_API mcz_status mcz_verify(const mcz_file *f, int threads, long *bad_tensor,
+                              mcz_error *err);
+
+/* Build the runnable ONNX model (serialized ModelProto, weights inline as raw_data) in memory,
+ * decoding with `threads` threads; ready for onnxruntime's CreateSessionFromArray (which
+ * takes up to 2 GiB: protobuf's limit). On success *out is a malloc'd buffer of *out_len bytes
+ * that the caller frees. Errors as mcz_read, and MCZ_ERR_FORMAT for a malformed skeleton. */
+MCZ_API mcz_status mcz_build_onnx(const mcz_file *f, int threads, uint8_t **out,
+                                  size_t *out_len, mcz_error *err);
+
+/* "raw", "zstd", "planes", or "?" (static). */
+MCZ_API const char *mcz_encoding_name(int encoding);
+
 #ifdef __cplusplus
 }
 #endif

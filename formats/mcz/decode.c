@@ -1,0 +1,270 @@
+/* decode.c - payload blocks -> values: checksums, zstd, byte planes; one tensor, N threads. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "mczfmt.h"
+
+/* Byte planes -> elements (format.md section 6): element size `planes` (2, 4, 8), `n`
+ * bytes, transform `tf` (0, 1). */
+static void planes_merge(uint8_t *dst, const uint8_t *const *pl, size_t n, unsigned planes,
+                         unsigned tf)
+{
+    const uint8_t *a = pl[0], *b = pl[1], *c = pl[planes > 2 ? 2 : 0], *d = pl[planes > 2 ? 3 : 0];
+    if (planes == 2) {
+        for (size_t j = 0; j < n / 2; j++) {
+            uint16_t v = (uint16_t)(a[j] | b[j] << 8);
+            v = tf ? (uint16_t)(v >> 1 | v << 15) : v;
+            memcpy(dst + 2 * j, &v, 2);
+        }
+    } else if (planes == 4) {
+        for (size_t j = 0; j < n / 4; j++) {
+            uint32_t v = a[j] | (uint32_t)b[j] << 8 | (uint32_t)c[j] << 16 | (uint32_t)d[j] << 24;
+            v = tf ? v >> 1 | v << 31 : v;
+            memcpy(dst + 4 * j, &v, 4);
+        }
+    } else {
+        for (size_t j = 0; j < n / 8; j++) {
+            uint64_t v = 0;
+            for (int k = 0; k < 8; k++)
+                v |= (uint64_t)pl[k][j] << (8 * k);
+            v = tf ? v >> 1 | v << 63 : v;
+            memcpy(dst + 8 * j, &v, 8);
+        }
+    }
+}
+
+typedef struct worker {
+    ZSTD_DCtx *dctx;
+    uint8_t *buf; /* decoded planes, then (when checking) the decoded block */
+    size_t cap;
+} worker;
+
+/* Block b of tensor ti into dst: the block's place in the tensor, the payload itself (a raw
+ * tensor used in place: checked, not copied), or NULL: into the worker's memory, checking
+ * the decoded checksum too. */
+static mcz_status decode_block(const mcz_file *f, size_t ti, uint64_t b, uint8_t *dst,
+                               worker *w, mcz_error *err)
+{
+    const tensor *t = &f->t[ti];
+    const mcz_tensor_info *p = &t->pub;
+    uint64_t gb = t->first_block + b, bs = p->block_size;
+    size_t n = (size_t)(b + 1 < t->nblocks ? bs : p->raw_bytes - b * bs), m = n / p->planes;
+    const uint8_t *src = f->base + f->blk_off[gb], *ent = f->blocks + MCZ_BLOCK_ENTRY_SIZE * gb;
+    const uint8_t *seg = f->segs + 4 * (t->first_seg + b * p->planes), *plane[8];
+    size_t stored = 0;
+    for (unsigned k = 0; k < p->planes; k++)
+        stored += mcz_rd32(seg + 4 * k);
+    if (mcz_xxh64(src, stored) != mcz_rd64(ent))
+        FAIL(MCZ_ERR_CHECKSUM, "%s: tensor '%s': block %llu (bytes %llu..%llu): checksum "
+             "mismatch", f->name, p->name, ULL(b), ULL(f->blk_off[gb]),
+             ULL(f->blk_off[gb] + stored));
+    int check = dst == NULL;
+    if ((p->planes > 1 || check) && 2 * n > w->cap) {
+        free(w->buf);
+        if (!(w->buf = malloc(2 * n)))
+            FAIL(MCZ_ERR_NOMEM, "%s: out of memory for a %zu-byte block", f->name, n);
+        w->cap = 2 * n;
+    }
+    dst = check ? w->buf + n : dst;
+    for (unsigned k = 0; k < p->planes; k++) {
+        size_t len = mcz_rd32(seg + 4 * k), r;
+        uint8_t *out = p->planes == 1 ? dst : w->buf + k * m;
+        plane[k] = src;
+        if (len < m) {
+            if (!w->dctx && !(w->dctx = ZSTD_createDCtx()))
+                FAIL(MCZ_ERR_NOMEM, "%s: out of memory", f->name);
+            if (ZSTD_isError(r = ZSTD_decompressDCtx(w->dctx, out, m, src, len)) || r != m)
+                FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block %llu plane %u does not decode to "
+                     "%zu bytes (%s)", f->name, p->name, ULL(b), k, m,
+                     ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
+            plane[k] = out;
+        } else if (p->planes == 1 && dst != src) {
+            memcpy(dst, src, m);
+        }
+        src += len;
+    }
+    if (p->planes > 1)
+        planes_merge(dst, plane, n, p->planes, p->transform);
+    if (check && mcz_xxh64(dst, n) != mcz_rd64(ent + 8))
+        FAIL(MCZ_ERR_CHECKSUM, "%s: tensor '%s': block %llu: decoded bytes do not match their "
+             "checksum", f->name, p->name, ULL(b));
+    return MCZ_OK;
+}
+
+static mcz_status tensor_arg(const mcz_file *f, size_t i, mcz_error *err)
+{
+    if (i >= f->n)
+        FAIL(MCZ_ERR_ARG, "%s: no tensor %zu (%zu tensors)", f->name, i, f->n);
+    if (f->t[i].pub.in_skeleton)
+        FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': its values are kept in the skeleton",
+             f->name, f->t[i].pub.name);
+    return MCZ_OK;
+}
+
+/* Tensor i (checked by tensor_arg) block by block into dst. */
+static mcz_status read_tensor(const mcz_file *f, size_t i, uint8_t *dst, mcz_error *err)
+{
+    worker w = {0};
+    mcz_status s = MCZ_OK;
+    for (uint64_t b = 0; b < f->t[i].nblocks && !s; b++)
+        s = decode_block(f, i, b, dst + b * f->t[i].pub.block_size, &w, err);
+    ZSTD_freeDCtx(w.dctx);
+    free(w.buf);
+    return s;
+}
+
+mcz_status mcz_read(const mcz_file *f, size_t i, void *dst, size_t dst_len, mcz_error *err)
+{
+    mcz_status s = tensor_arg(f, i, err);
+    if (!s && (dst_len < f->t[i].pub.raw_bytes || (!dst && dst_len)))
+        FAIL(MCZ_ERR_ARG, "%s: tensor '%s': %zu-byte buffer for %llu bytes", f->name,
+             f->t[i].pub.name, dst_len, ULL(f->t[i].pub.raw_bytes));
+    return s ? s : read_tensor(f, i, dst, err);
+}
+
+void *mcz_read_alloc(const mcz_file *f, size_t i, mcz_error *err)
+{
+    mcz_status s = tensor_arg(f, i, err);
+    void *p = s ? NULL : malloc(f->t[i].pub.raw_bytes ? (size_t)f->t[i].pub.raw_bytes : 1);
+    if (!s && !p)
+        mcz_seterr(err, MCZ_ERR_NOMEM, "%s: tensor '%s': out of memory for %llu bytes", f->name,
+                   f->t[i].pub.name, ULL(f->t[i].pub.raw_bytes));
+    if (p && read_tensor(f, i, p, err) != MCZ_OK) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+static float half_to_float(uint16_t h)
+{
+    uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, pow2 = ((e ? e : 1) + 102) << 23;
+    uint32_t bits = (uint32_t)(h & 0x8000) << 16 | 0x7f800000u | m << 13; /* inf, NaN */
+    float v, scale;
+    memcpy(&scale, &pow2, 4); /* 2^(e - 25): normal and subnormal values are (1024 + m or m) x */
+    memcpy(&v, &bits, 4);
+    return e == 0x1f ? v : (h & 0x8000 ? -1.0f : 1.0f) * (float)(e ? 1024 + m : m) * scale;
+}
+
+mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count, mcz_error *err)
+{
+    mcz_status s = tensor_arg(f, i, err);
+    if (s)
+        return s;
+    const mcz_tensor_info *p = &f->t[i].pub;
+    size_t n = (size_t)p->count;
+    if (p->dtype != 1 && p->dtype != 10 && p->dtype != 16)
+        FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': no float32 conversion from dtype %d",
+             f->name, p->name, (int)p->dtype);
+    if (count < p->count || !dst)
+        FAIL(MCZ_ERR_ARG, "%s: tensor '%s': room for %zu floats, %llu needed", f->name, p->name,
+             count, ULL(p->count));
+    if (p->dtype == 1)
+        return read_tensor(f, i, (uint8_t *)dst, err);
+    /* 16-bit values decoded into the upper half, widened in place front to back */
+    const uint8_t *h = (const uint8_t *)dst + 2 * n;
+    if ((s = read_tensor(f, i, (uint8_t *)dst + 2 * n, err)))
+        return s;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t v = (uint32_t)(h[2 * j] | h[2 * j + 1] << 8), bits = v << 16;
+        if (p->dtype == 10)
+            dst[j] = half_to_float((uint16_t)v);
+        else
+            memcpy(&dst[j], &bits, 4);
+    }
+    return MCZ_OK;
+}
+
+mcz_status mcz_tensor_data(const mcz_file *f, size_t i, const void **data, mcz_error *err)
+{
+    mcz_status s = tensor_arg(f, i, err);
+    if (!s && f->t[i].pub.encoding != MCZ_ENC_RAW)
+        FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s' is stored %s, not raw: use mcz_read", f->name,
+             f->t[i].pub.name, mcz_encoding_name(f->t[i].pub.encoding));
+    const uint8_t *p = s ? NULL : f->base + f->t[i].pub.offset;
+    if (!s && !(s = read_tensor(f, i, (uint8_t *)p, err))) /* checks only: nothing copied */
+        *data = p;
+    return s;
+}
+
+/* ---- every block of every tensor, with N threads ---- */
+
+typedef struct job {
+    const mcz_file *f;
+    void *const *dst;
+    atomic_uint_fast64_t next, fail_block; /* fail_block: lowest failing block (or max) */
+    pthread_mutex_t lock;
+    mcz_error e;
+} job;
+
+/* The tensor owning global block gb: the last with first_block <= gb. */
+static size_t owner(const mcz_file *f, uint64_t gb)
+{
+    size_t lo = 0, hi = f->n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        *(f->t[mid].first_block <= gb ? &lo : &hi) = mid;
+    }
+    return lo;
+}
+
+static void *work(void *arg)
+{
+    job *j = arg;
+    worker w = {0};
+    const mcz_file *f = j->f;
+    mcz_error e;
+    for (uint64_t gb; (gb = atomic_fetch_add(&j->next, 1)) < f->nblocks;) {
+        size_t ti = owner(f, gb);
+        const tensor *t = &f->t[ti];
+        uint8_t *d = j->dst ? j->dst[ti] : NULL;
+        if (gb > atomic_load(&j->fail_block) || (j->dst && !d))
+            continue; /* an earlier block failed, or the caller skips this tensor */
+        d = d ? d + (gb - t->first_block) * t->pub.block_size : NULL;
+        if (decode_block(f, ti, gb - t->first_block, d, &w, &e)) {
+            pthread_mutex_lock(&j->lock);
+            if (gb < atomic_load(&j->fail_block)) {
+                atomic_store(&j->fail_block, gb);
+                j->e = e;
+            }
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+    ZSTD_freeDCtx(w.dctx);
+    free(w.buf);
+    return NULL;
+}
+
+mcz_status mcz_run_blocks(const mcz_file *f, int threads, void *const *dst, long *bad,
+                          mcz_error *err)
+{
+    job j = {.f = f, .dst = dst, .lock = PTHREAD_MUTEX_INITIALIZER};
+    atomic_init(&j.next, 0);
+    atomic_init(&j.fail_block, UINT64_MAX);
+    long want = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN); /* capped: 256, blocks */
+    uint64_t nt = want < 1 ? 1 : want > 256 ? 256 : (uint64_t)want;
+    nt = nt > f->nblocks ? (f->nblocks ? f->nblocks : 1) : nt;
+    pthread_t tid[256];
+    uint64_t started = 0;
+    while (started + 1 < nt && pthread_create(&tid[started], NULL, work, &j) == 0)
+        started++; /* if a thread cannot start, fewer do the job */
+    work(&j);
+    for (uint64_t k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    uint64_t fb = atomic_load(&j.fail_block);
+    if (bad)
+        *bad = fb == UINT64_MAX ? -1 : (long)owner(f, fb);
+    if (fb != UINT64_MAX && err)
+        *err = j.e;
+    return fb == UINT64_MAX ? MCZ_OK : j.e.code;
+}
+
+mcz_status mcz_load_all(const mcz_file *f, int threads, void *const *dst, mcz_error *err)
+{
+    if (!dst)
+        FAIL(MCZ_ERR_ARG, "%s: no destination table", f->name);
+    return mcz_run_blocks(f, threads, dst, NULL, err);
+}

@@ -1,0 +1,81 @@
+/* mcz/pack.h - the .mcz container on the libcompress side: write a model as .mcz (pack), read
+ * one back as a model (through the loader library, so there is one reader), and tell .mcz
+ * from ONNX by content. The format: docs/format.md. */
+#ifndef MCZ_PACK_H
+#define MCZ_PACK_H
+
+#include <stdint.h>
+
+#include "mcz/load.h"
+#include "mcz/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCZ_PACK_DEFAULT_LEVEL 19
+
+/* Options for mcz_pack. Zero-initialised means the defaults. */
+typedef struct mcz_pack_opts {
+    int level;   /* zstd level (1..22) for plainly compressed tensors; 0: MCZ_PACK_DEFAULT_LEVEL.
+                  * Byte planes always use a fast entropy-only setting (matches rarely pay on
+                  * them), so the level mostly matters for repetitive tensors. */
+    int threads; /* <= 0: one per online CPU. The output does not depend on it. */
+    int force;   /* overwrite an existing output */
+    mcz_progress_fn progress; /* optional: called as each tensor is written (model.h) */
+    void *progress_ctx;
+} mcz_pack_opts;
+
+/* What mcz_pack did. */
+typedef struct mcz_pack_stats {
+    size_t tensors;            /* entries in the tensor table (one per weight) */
+    size_t deduplicated;       /* tensors sharing the payload of an earlier identical one */
+    uint64_t raw_bytes;        /* decoded bytes of every tensor */
+    uint64_t stored_bytes;     /* payload bytes written (shared payloads once) */
+    uint64_t file_bytes;       /* size of the .mcz */
+    uint64_t skeleton_bytes;   /* the model without its weights, before compression */
+    uint64_t index_bytes;      /* index as stored */
+    size_t count_by_encoding[3];     /* by mcz_encoding: raw, zstd, planes */
+    uint64_t raw_by_encoding[3];
+    uint64_t stored_by_encoding[3];
+} mcz_pack_stats;
+
+/* Write `m` as an .mcz container to `path` ("-" for standard output), tensor by tensor with
+ * `opts->threads` threads (memory stays bounded whatever the model size: the encoded blocks of
+ * a window of about 64 MiB of weights, or of the largest tensor, twice); the bytes written do
+ * not depend on the thread count. Atomic
+ * (mcz/outfile.h): on error the destination is untouched. `stats` may be NULL. Returns MCZ_OK
+ * or an error (MCZ_ERR_EXISTS, MCZ_ERR_IO, MCZ_ERR_LIMIT for a name or model beyond the
+ * format's caps, MCZ_ERR_NOMEM, errors reading the weights). `opts` may be NULL. */
+mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
+                    mcz_pack_stats *stats, mcz_error *err);
+
+/* Open an .mcz as a model: the loader builds the ONNX model in memory (decoding with
+ * `threads` threads, <= 0: all cores), which is then imported. Returns NULL on error with
+ * `err` filled. Free with mcz_model_free. */
+mcz_model *mcz_model_load_mcz(const char *path, int threads, mcz_error *err);
+
+/* 1 if the file at `path` starts with the .mcz magic, 0 if not (or unreadable). */
+int mcz_is_container(const char *path);
+
+/* Open ONNX or .mcz, recognised by content (not by name). NULL on error with `err` filled. */
+mcz_model *mcz_model_load_any(const char *path, int threads, mcz_error *err);
+
+/* Options for mcz_unpack. Zero-initialised means the defaults. */
+typedef struct mcz_unpack_opts {
+    int threads;       /* decode threads, <= 0: all cores */
+    int force;         /* overwrite an existing output */
+    int external_data; /* as mcz_save_opts.external_data: 0 auto (external over 2 GiB) */
+    mcz_progress_fn progress; /* optional: called once the weights are decoded, then written */
+    void *progress_ctx;
+} mcz_unpack_opts;
+
+/* .mcz -> ONNX: the model exactly as packed (same graph, same weight placement), written
+ * with mcz_model_save_onnx. `opts` may be NULL. Returns MCZ_OK or the error. */
+mcz_status mcz_unpack(const char *in, const char *out, const mcz_unpack_opts *opts,
+                      mcz_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,291 @@
+/* mkmcz.c - see mkmcz.h. Written from docs/format.md. */
+#include "mkmcz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "mczfmt.h" /* mcz_xxh64 only (checked against zstd's frame checksums by a test) */
+
+void mk_put(mk_buf *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n)
+            cap *= 2;
+        b->p = realloc(b->p, cap);
+        if (!b->p)
+            abort();
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+void mk_u8(mk_buf *b, uint8_t v) { mk_put(b, &v, 1); }
+
+void mk_set32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void mk_set64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint32_t mk_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint64_t mk_get64(const uint8_t *p) { return mk_get32(p) | (uint64_t)mk_get32(p + 4) << 32; }
+
+void mk_u32(mk_buf *b, uint32_t v)
+{
+    uint8_t x[4];
+    mk_set32(x, v);
+    mk_put(b, x, 4);
+}
+
+void mk_u64(mk_buf *b, uint64_t v)
+{
+    uint8_t x[8];
+    mk_set64(x, v);
+    mk_put(b, x, 8);
+}
+
+void mk_zero(mk_buf *b, size_t n)
+{
+    static const uint8_t z[64];
+    while (n) {
+        size_t k = n < 64 ? n : 64;
+        mk_put(b, z, k);
+        n -= k;
+    }
+}
+
+void pb_varint(mk_buf *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        mk_u8(b, (uint8_t)(v | 0x80));
+        v >>= 7;
+    }
+    mk_u8(b, (uint8_t)v);
+}
+
+void pb_bytes(mk_buf *b, uint32_t field, const void *p, size_t n)
+{
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    mk_put(b, p, n);
+}
+
+void pb_uint(mk_buf *b, uint32_t field, uint64_t v)
+{
+    pb_varint(b, (uint64_t)field << 3);
+    pb_varint(b, v);
+}
+
+void mk_onnx(mk_buf *out, const mk_tensor_spec *t, size_t n)
+{
+    mk_buf g = {0}, opset = {0};
+    pb_bytes(&g, 2, "g", 1); /* GraphProto.name */
+    for (size_t i = 0; i < n; i++) {
+        mk_buf tp = {0};
+        for (int k = 0; k < t[i].rank; k++)
+            pb_uint(&tp, 1, (uint64_t)t[i].dims[k]); /* dims */
+        pb_uint(&tp, 2, (uint64_t)t[i].dtype);      /* data_type */
+        pb_bytes(&tp, 8, t[i].name, strlen(t[i].name));
+        if (t[i].data) {
+            pb_bytes(&tp, 9, t[i].data, t[i].len);   /* raw_data */
+        } else {
+            uint8_t mk[16] = {'M', 'C', 'Z', 1, 'W', 'G', 'T', 0};
+            mk_set64(mk + 8, t[i].marker);
+            pb_bytes(&tp, 9, mk, 16);
+        }
+        pb_bytes(&g, 5, tp.p, tp.n);                 /* initializer */
+        free(tp.p);
+    }
+    pb_uint(&opset, 2, 17);
+    pb_uint(out, 1, 8);               /* ir_version */
+    pb_bytes(out, 8, opset.p, opset.n); /* opset_import */
+    pb_bytes(out, 7, g.p, g.n);       /* graph */
+    free(g.p);
+    free(opset.p);
+}
+
+void mk_begin(mk_mcz *m)
+{
+    memset(m, 0, sizeof *m);
+    uint8_t h[64] = {'M', 'C', 'Z', 0x89, '\r', '\n', 0x1a, '\n'};
+    mk_set32(h + 8, 1);
+    mk_set32(h + 12, 64);
+    mk_set64(h + 56, mcz_xxh64(h, 56));
+    mk_put(&m->file, h, 64);
+}
+
+static size_t elem_size(int32_t dtype)
+{
+    switch (dtype) {
+    case 10: case 16: case 4: case 5: return 2;
+    case 1: case 6: case 12: return 4;
+    case 7: case 11: case 13: case 14: return 8;
+    default: return 1;
+    }
+}
+
+/* A segment: zstd frame if strictly smaller than the plane, else the plane itself. */
+static void segment(mk_mcz *m, mk_buf *blk, const uint8_t *p, size_t n, int compress)
+{
+    size_t cap = ZSTD_compressBound(n);
+    uint8_t *z = malloc(cap ? cap : 1);
+    size_t r = compress ? ZSTD_compress(z, cap, p, n, 3) : 0;
+    if (compress && !ZSTD_isError(r) && r < n) {
+        mk_put(blk, z, r);
+        mk_u32(&m->segs, (uint32_t)r);
+    } else {
+        mk_put(blk, p, n);
+        mk_u32(&m->segs, (uint32_t)n);
+    }
+    free(z);
+}
+
+uint32_t mk_tensor(mk_mcz *m, const char *name, int32_t dtype, int rank, const int64_t *dims,
+                   const void *data, uint64_t raw, int enc, uint32_t bs, int transform)
+{
+    const uint8_t *src = data;
+    size_t E = enc == MK_PLANES ? elem_size(dtype) : 1;
+    if (!bs)
+        bs = 1u << 20;
+    mk_zero(&m->file, (64 - m->file.n % 64) % 64);
+    uint64_t off = m->file.n;
+    for (uint64_t at = 0; at < raw; at += bs) {
+        size_t n = (size_t)(raw - at < bs ? raw - at : bs), k = n / E;
+        mk_buf blk = {0};
+        if (E == 1) {
+            segment(m, &blk, src + at, n, enc != MK_RAW);
+        } else {
+            uint8_t *pl = malloc(n);
+            for (size_t j = 0; j < k; j++) {
+                uint64_t v = 0;
+                memcpy(&v, src + at + j * E, E);
+                if (transform)
+                    v = (v << 1 | v >> (8 * E - 1)) & (E == 8 ? ~0ull : (1ull << (8 * E)) - 1);
+                for (size_t q = 0; q < E; q++)
+                    pl[q * k + j] = (uint8_t)(v >> (8 * q));
+            }
+            for (size_t q = 0; q < E; q++)
+                segment(m, &blk, pl + q * k, k, 1);
+            free(pl);
+        }
+        mk_u64(&m->blocks, mcz_xxh64(blk.p, blk.n));
+        mk_u64(&m->blocks, mcz_xxh64(src + at, n));
+        mk_put(&m->file, blk.p, blk.n);
+        free(blk.p);
+    }
+    uint8_t e[128] = {0};
+    mk_set32(e, (uint32_t)strlen(name));
+    mk_set32(e + 4, (uint32_t)dtype);
+    mk_set32(e + 8, (uint32_t)rank);
+    mk_set32(e + 12, (uint32_t)enc);
+    mk_set64(e + 16, off);
+    mk_set64(e + 24, m->file.n - off);
+    mk_set64(e + 32, raw);
+    mk_set32(e + 40, raw ? bs : 0);
+    e[44] = (uint8_t)E;
+    e[45] = (uint8_t)(enc == MK_PLANES ? transform : 0);
+    mk_put(&m->entries, e, sizeof e);
+    mk_put(&m->names, name, strlen(name) + 1);
+    for (int k = 0; k < rank; k++)
+        mk_u64(&m->dims, (uint64_t)dims[k]);
+    return m->n++;
+}
+
+uint8_t *mk_end(mk_mcz *m, int compress, size_t *len)
+{
+    mk_buf ix = {0};
+    mk_put(&ix, "MCZINDEX", 8);
+    mk_u32(&ix, m->n);
+    mk_u32(&ix, m->extra_kind ? 7 : 6);
+    mk_zero(&ix, 16);
+    mk_buf *sec[6] = {&m->entries, &m->names, &m->dims, &m->blocks, &m->segs, &m->skel};
+    for (uint32_t k = 0; k < 6; k++) {
+        mk_u32(&ix, k + 1);
+        mk_u32(&ix, 1);
+        mk_u64(&ix, sec[k]->n);
+        mk_put(&ix, sec[k]->p, sec[k]->n);
+        mk_zero(&ix, (8 - ix.n % 8) % 8);
+        free(sec[k]->p);
+    }
+    if (m->extra_kind) {
+        mk_u32(&ix, m->extra_kind);
+        mk_u32(&ix, m->extra_flags);
+        mk_u64(&ix, 3);
+        mk_put(&ix, "abc", 3);
+        mk_zero(&ix, 5);
+    }
+    mk_buf *f = &m->file;
+    mk_zero(f, (64 - f->n % 64) % 64);
+    uint64_t off = f->n, raw = ix.n, stored = ix.n;
+    if (compress) {
+        size_t cap = ZSTD_compressBound(ix.n);
+        uint8_t *z = malloc(cap);
+        stored = ZSTD_compress(z, cap, ix.p, ix.n, 3);
+        mk_put(f, z, stored);
+        free(z);
+    } else {
+        mk_put(f, ix.p, ix.n);
+    }
+    uint8_t ft[64] = {0};
+    mk_set64(ft, off);
+    mk_set64(ft + 8, stored);
+    mk_set64(ft + 16, raw);
+    mk_set32(ft + 24, compress ? 1 : 0);
+    mk_set32(ft + 28, 1);
+    mk_set64(ft + 32, mcz_xxh64(f->p + off, stored));
+    mk_set64(ft + 40, off + stored + 64);
+    mk_set64(ft + 48, mcz_xxh64(ft, 48));
+    memcpy(ft + 56, "MCZ\x89" "END\n", 8);
+    mk_put(f, ft, 64);
+    free(ix.p);
+    *len = f->n;
+    return f->p;
+}
+
+size_t mk_index_offset(const uint8_t *f, size_t len)
+{
+    return (size_t)mk_get64(f + len - 64);
+}
+
+void mk_fix(uint8_t *f, size_t len)
+{
+    uint8_t *ft = f + len - 64;
+    mk_set64(f + 56, mcz_xxh64(f, 56));
+    size_t off = (size_t)mk_get64(ft), n = (size_t)mk_get64(ft + 8);
+    if (off <= len - 64 && n <= len - 64 - off)
+        mk_set64(ft + 32, mcz_xxh64(f + off, n));
+    mk_set64(ft + 48, mcz_xxh64(ft, 48));
+}
+
+size_t mk_section(const uint8_t *f, size_t len, uint32_t kind)
+{
+    size_t ix = mk_index_offset(f, len), pos = ix + 32, end = len - 64;
+    uint32_t nsec = mk_get32(f + ix + 12);
+    for (uint32_t k = 0; k < nsec && pos + 16 <= end; k++) {
+        if (mk_get32(f + pos) == kind)
+            return pos;
+        pos += 16 + (size_t)mk_get64(f + pos + 8);
+        pos += (8 - (pos - ix) % 8) % 8;
+    }
+    return 0;
+}
+
+size_t mk_entry(const uint8_t *f, size_t len, uint32_t i)
+{
+    return mk_section(f, len, 1) + 16 + 128 * (size_t)i;
+}

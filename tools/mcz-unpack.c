@@ -1,0 +1,60 @@
+/* mcz-unpack - an .mcz container back to the ONNX model it was packed from. */
+#include <stdio.h>
+#include <string.h>
+
+#include "mcz/pack.h"
+#include "progress.h"
+#include "tool.h"
+
+static const char usage[] =
+    "Usage: mcz-unpack IN.mcz -o OUT.onnx [-f] [-j N] [-q]\n"
+    "\n"
+    "Give back the ONNX model an .mcz holds, exactly as packed: same graph, same weight\n"
+    "placement (initializer, Constant node, subgraph). Weights go to external data\n"
+    "(OUT.onnx.data) when the model is over 2 GiB.\n"
+    "\n"
+    "  -o, --output PATH  the ONNX model to write ('-' for standard output)\n"
+    "  -j, --threads N    decoding threads (default 0 = all cores)\n"
+    "  -f, --force        overwrite an existing output\n"
+    "  -q, --quiet        print nothing on success\n"
+    "  -h, --help         this help\n"
+    "      --version      print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
+
+int main(int argc, char **argv)
+{
+    tool_init("mcz-unpack");
+    static const struct option longopts[] = {TOOL_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    tool_common c = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1)
+        if (!tool_common_opt(&c, opt, optarg, usage))
+            return tool_usage_error("invalid option");
+    if (optind + 1 != argc)
+        return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
+    if (!c.output)
+        return tool_usage_error("no output: use -o OUT.onnx");
+    const char *in = argv[optind];
+    if (!mcz_is_container(in)) {
+        tool_error(in, "not an .mcz container");
+        return TOOL_FAIL;
+    }
+    mcz_error err = {0};
+    uint64_t items = 0, bytes = 0;
+    mcz_file *f = mcz_open(in, NULL);
+    for (size_t i = 0; f && i < mcz_tensor_count(f); i++, items++)
+        bytes += mcz_tensor(f, i)->raw_bytes;
+    mcz_close(f); /* totals for the progress bar only: unpack reports errors itself */
+    progress *bar = progress_start("unpack", items, bytes, c.quiet);
+    mcz_unpack_opts o = {.threads = c.threads, .force = c.force,
+                         .external_data = c.external_data, .progress = progress_callback,
+                         .progress_ctx = bar};
+    mcz_status s = mcz_unpack(in, c.output, &o, &err);
+    progress_done(bar);
+    if (s != MCZ_OK)
+        return tool_fail(&err);
+    if (!c.quiet && strcmp(c.output, "-") != 0)
+        printf("%s -> %s\n", in, c.output);
+    return TOOL_OK;
+}
