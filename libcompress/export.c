@@ -18,6 +18,7 @@
 
 #define PROTOBUF_LIMIT ((uint64_t)2 << 30) /* protobuf messages must stay below 2 GiB */
 #define EXTERNAL_ALIGN 64
+#define SKELETON_INLINE_MAX 65536 /* typed-field weights up to this stay in the skeleton */
 
 /* What a tensor held before export changed it (restored afterwards). */
 typedef struct saved {
@@ -355,8 +356,11 @@ mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out
         return s;
     size_t expect = 0;
     for (size_t i = 0; i < m->nw; i++) {
-        if (m->w[i].pub.dtype == MCZ_DT_STRING)
-            continue; /* strings stay in the skeleton */
+        /* strings, and small weights held in typed fields (or holding nothing), stay in the
+         * skeleton as the model had them, so unpacking gives back the very same bytes */
+        if (m->w[i].pub.dtype == MCZ_DT_STRING ||
+            (!goes_raw(m, i) && m->w[i].pub.nbytes <= SKELETON_INLINE_MAX))
+            continue;
         mcz_marker_make(i, x.markers[i]);
         set_inline(&x, i, x.markers[i], MCZ_MARKER_LEN);
         expect++;

@@ -24,9 +24,8 @@ static const char usage[] =
 
 enum { OPT_TENSORS = TOOL_OPT_USER, OPT_TENSOR, OPT_VERIFY };
 
-/* Provided by tools/inspect-mcz.c. */
-int inspect_mcz(const char *path, int tensors, const char *tensor_name, int verify, int json)
-    __attribute__((weak));
+/* tools/inspect-mcz.c */
+int inspect_mcz(const char *path, int tensors, const char *tensor_name, int verify, int json);
 
 /* ---- ONNX summary --------------------------------------------------------------------- */
 
@@ -279,17 +278,6 @@ static int inspect_onnx(const char *path, const tool_common *c, int tensors, con
     return rc;
 }
 
-static int is_mcz(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char head[4] = {0};
-    size_t n = fread(head, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(head, "MCZ", 3) == 0;
-}
-
 int main(int argc, char **argv)
 {
     tool_init("mcz-inspect");
@@ -315,13 +303,8 @@ int main(int argc, char **argv)
     if (optind + 1 != argc)
         return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
     const char *path = argv[optind];
-    if (is_mcz(path)) {
-        if (!inspect_mcz) {
-            tool_error(path, ".mcz containers are not supported by this build");
-            return TOOL_FAIL;
-        }
+    if (tool_is_mcz_file(path))
         return inspect_mcz(path, tensors, one, verify, c.json);
-    }
     if (verify && !c.quiet)
         printf("verify: ONNX has no checksums; the model parses and every weight fits its shape\n");
     return inspect_onnx(path, &c, tensors, one);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "mcz/outfile.h"
+#include "mcz/pack.h"
 #include "mcz/roles.h"
 #include "tool.h"
 
@@ -18,8 +19,7 @@ static int has_suffix(const char *s, const char *suf)
 
 mcz_model *tool_read_model(const char *path, mcz_error *err)
 {
-    /* .mcz support arrives with the container (issue 3) */
-    return mcz_model_load_onnx(path, err);
+    return mcz_model_load_any(path, 0, err);
 }
 
 int tool_write_model(mcz_model *m, const tool_common *c, int external_data)
@@ -28,8 +28,10 @@ int tool_write_model(mcz_model *m, const tool_common *c, int external_data)
     if (!c->output)
         return tool_usage_error("no output: use -o PATH");
     if (has_suffix(c->output, ".mcz")) {
-        tool_error(c->output, ".mcz output is not available yet");
-        return TOOL_FAIL;
+        mcz_pack_opts po = {.threads = c->threads, .force = c->force};
+        if (mcz_pack(m, c->output, &po, NULL, &err) != MCZ_OK)
+            return tool_fail(&err);
+        return TOOL_OK;
     }
     mcz_save_opts o = {.external_data = external_data || c->external_data, .force = c->force};
     if (mcz_model_save_onnx(m, c->output, &o, &err) != MCZ_OK)
@@ -59,13 +61,7 @@ void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
 
 int tool_is_mcz_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char head[3] = {0};
-    size_t n = fread(head, 1, 3, f);
-    fclose(f);
-    return n == 3 && memcmp(head, "MCZ", 3) == 0;
+    return mcz_is_container(path);
 }
 
 int tool_is_onnx_output(const char *path)

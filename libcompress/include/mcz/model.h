@@ -147,7 +147,8 @@ mcz_status mcz_model_serialize(mcz_model *m, uint8_t **out, size_t *out_len, mcz
 
 /* Serialize the model's skeleton: the ONNX model with every weight's values replaced by a
  * marker (onnxwire.h: raw_data = MCZ_MARKER_LEN bytes naming the weight's index in the weight
- * table; typed fields, data_location and external_data cleared). The .mcz writer stores this
+ * table; typed fields, data_location and external_data cleared). STRING weights, and weights
+ * of at most 64 KiB held in typed fields (or holding nothing), keep their values in place. The .mcz writer stores this
  * as the graph; the loader puts payloads back with mcz_onnxwire_rewrite. Caller frees *out. */
 mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out_len,
                                         mcz_error *err);
