@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mcz/model.h"
+#include "mcz/qdq.h"
 #include "mcz/roles.h"
 #include "tool.h"
 
@@ -224,20 +225,35 @@ static int inspect_onnx(const char *path, const tool_common *c, int tensors, con
             mcz_model_free(m);
             return tool_fail(&err);
         }
+        mcz_qdq_weight *qw = NULL;
+        size_t nq = 0;
+        if (mcz_model_qdq_weights(m, &qw, &nq, &err) != MCZ_OK)
+            nq = 0;
         printf("%-48s %-9s %-22s %-21s %-16s %12s\n", "NAME", "TYPE", "SHAPE", "LOCATION",
                "WEIGHT OF", "BYTES");
         for (size_t i = 0; i < nw; i++) {
             const mcz_weight *w = mcz_model_weight(m, i);
-            char shp[256], role[32] = "-";
+            char shp[256], role[48] = "-";
             shape_str(w, shp, sizeof shp);
             if (roles[i].op != MCZ_ROLE_NONE)
                 snprintf(role, sizeof role, "%s(axis %d)", mcz_role_name(roles[i].op),
                          roles[i].channel_axis);
+            for (size_t k = 0; k < nq; k++) /* quantized codes: show their scheme */
+                if (qw[k].codes == i) {
+                    if (qw[k].block_size)
+                        snprintf(role, sizeof role, "q%d block%u(axis %d)", qw[k].bits,
+                                 qw[k].block_size, qw[k].axis);
+                    else if (qw[k].axis >= 0)
+                        snprintf(role, sizeof role, "q%d channel(axis %d)", qw[k].bits, qw[k].axis);
+                    else
+                        snprintf(role, sizeof role, "q%d tensor", qw[k].bits);
+                }
             printf("%-48s %-9s %-22s %-21s %-16s %12llu%s\n", w->name, mcz_dtype_name(w->dtype),
                    shp, location_of(w), role, (unsigned long long)w->nbytes,
                    w->external ? " ext" : "");
         }
         free(roles);
+        free(qw);
     } else {
         char b[32];
         printf("file:        %s\nformat:      ONNX (IR version %lld)\n", path,
