@@ -21,4 +21,26 @@ run "$bin/mcz-inspect" "$tmp/mlp.onnx"
 say "3. The weights one by one: name, type, shape, where the data lives, bytes."
 run "$bin/mcz-inspect" "$tmp/mlp.onnx" --tensors
 
-say "Done. The sample was generated and inspected; $tmp is removed now."
+say "4. Prune: the 50 % smallest weights of each layer become zero."
+run "$bin/mcz-prune" "$tmp/mlp.onnx" --sparsity 0.5 -o "$tmp/pruned.onnx"
+
+say "5. Quantize the pruned model to int8 per channel and pack it into an .mcz container."
+run "$bin/mcz-quantize" "$tmp/pruned.onnx" -o "$tmp/small.mcz"
+
+say "6. Pack the original losslessly too, and compare sizes."
+run "$bin/mcz-pack" "$tmp/mlp.onnx" -o "$tmp/mlp.mcz"
+printf '   %-28s %10s bytes\n' "original mlp.onnx" "$(stat -c %s "$tmp/mlp.onnx")" \
+  "lossless mlp.mcz" "$(stat -c %s "$tmp/mlp.mcz")" \
+  "pruned + int8 small.mcz" "$(stat -c %s "$tmp/small.mcz")"
+
+say "7. Check the artifact: decode every payload, verify every checksum."
+run "$bin/mcz-inspect" "$tmp/small.mcz" --verify
+
+say "8. Partition the model into 3 parts that load in parallel and run in sequence."
+run "$bin/mcz-partition" "$tmp/mlp.onnx" --parts 3 -o "$tmp/parts/"
+
+say "9. Load the lossless .mcz with the loader library alone and run the MLP's forward pass."
+run "$bin/mlp-forward" "$tmp/mlp.mcz" 0.5 | head -5
+echo "   (first 5 outputs)"
+
+say "Done. Generated, inspected, pruned, quantized, packed, verified, partitioned and loaded; $tmp is removed now."
