@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         snprintf(bname, sizeof bname, "fc%d.bias", layers);
         if (mcz_find(f, wname) < 0)
             break;
-        int64_t wd[2], bd[1];
+        int64_t wd[2] = {0, 0}, bd[1] = {0};
         err.msg[0] = 0;
         float *w = load(f, wname, 2, wd, &err), *b = load(f, bname, 1, bd, &err);
         int gemm = layers % 2 == 0; /* Gemm: [out, in]; MatMul: [in, out] */

@@ -6,10 +6,12 @@
 #include "mcz/model.h"
 #include "mcz/qdq.h"
 #include "mcz/roles.h"
+#include "inspect-html.h"
 #include "tool.h"
 
 static const char usage[] =
     "Usage: mcz-inspect FILE [--tensors] [--tensor NAME] [--verify] [--json]\n"
+    "       mcz-inspect FILE --html REPORT [-f]\n"
     "\n"
     "Describe an ONNX model or an .mcz container (recognised by content).\n"
     "\n"
@@ -17,13 +19,17 @@ static const char usage[] =
     "  --tensor NAME    details of one weight (.mcz: stats and histogram)\n"
     "  --verify         decode every payload and check every checksum (.mcz)\n"
     "      --json       machine-readable output\n"
+    "      --html REPORT  write a self-contained HTML report of FILE (summary, operators,\n"
+    "                   one row per weight: bytes before/after, encoding, sparsity, SQNR);\n"
+    "                   '-' for standard output\n"
+    "  -f, --force      overwrite an existing REPORT\n"
     "  -q, --quiet      print nothing; the exit status tells\n"
     "  -h, --help       this help\n"
     "      --version    print the version\n"
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
-enum { OPT_TENSORS = TOOL_OPT_USER, OPT_TENSOR, OPT_VERIFY };
+enum { OPT_TENSORS = TOOL_OPT_USER, OPT_TENSOR, OPT_VERIFY, OPT_HTML };
 
 /* tools/inspect-mcz.c */
 int inspect_mcz(const char *path, int tensors, const char *tensor_name, int verify, int json);
@@ -302,10 +308,11 @@ int main(int argc, char **argv)
         {"tensors", no_argument, NULL, OPT_TENSORS},
         {"tensor", required_argument, NULL, OPT_TENSOR},
         {"verify", no_argument, NULL, OPT_VERIFY},
+        {"html", required_argument, NULL, OPT_HTML},
         {NULL, 0, NULL, 0}};
     tool_common c = {0};
     int tensors = 0, verify = 0, opt;
-    const char *one = NULL;
+    const char *one = NULL, *html = NULL;
     while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (tool_common_opt(&c, opt, optarg, usage))
             continue;
@@ -313,12 +320,19 @@ int main(int argc, char **argv)
         case OPT_TENSORS: tensors = 1; break;
         case OPT_TENSOR: one = optarg; break;
         case OPT_VERIFY: verify = 1; break;
+        case OPT_HTML: html = optarg; break;
         default: return tool_usage_error("invalid option");
         }
     }
     if (optind + 1 != argc)
         return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
     const char *path = argv[optind];
+    if (html) {
+        if (tensors || one || verify || c.json)
+            return tool_usage_error("--html goes alone (not with --tensors, --tensor, --verify, "
+                                    "--json)");
+        return inspect_html(path, html, c.force);
+    }
     if (tool_is_mcz_file(path))
         return inspect_mcz(path, tensors, one, verify, c.json);
     if (verify && !c.quiet)
