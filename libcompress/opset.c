@@ -83,7 +83,8 @@ static const Onnx__TensorProto *constant_of(const gchain *c, const char *name)
 static int32_t elem_type_of(const gchain *c, const char *name)
 {
     const Onnx__TypeProto *t = type_of(c, name);
-    if (t && t->tensor_type && t->tensor_type->has_elem_type)
+    if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && t->tensor_type &&
+        t->tensor_type->has_elem_type)
         return t->tensor_type->elem_type;
     const Onnx__TensorProto *k = constant_of(c, name);
     return k ? k->data_type : 0;
@@ -93,7 +94,8 @@ static int32_t elem_type_of(const gchain *c, const char *name)
 static int rank_of(const gchain *c, const char *name)
 {
     const Onnx__TypeProto *t = type_of(c, name);
-    if (t && t->tensor_type && t->tensor_type->shape)
+    if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && t->tensor_type &&
+        t->tensor_type->shape)
         return (int)t->tensor_type->shape->n_dim;
     const Onnx__TensorProto *k = constant_of(c, name);
     return k ? (int)k->n_dims : -1;

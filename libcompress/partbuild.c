@@ -342,7 +342,8 @@ static mcz_status build_cut(mcz_partition *P, size_t j, mcz_error *err)
     size_t ndims = 0;
     for (size_t i = 0; i < vals.n; i++) {
         const Onnx__ValueInfoProto *d = P->vt[vals.a[i]].decl;
-        if (d && d->type->tensor_type && d->type->tensor_type->shape)
+        if (d && d->type && d->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+            d->type->tensor_type && d->type->tensor_type->shape)
             ndims += d->type->tensor_type->shape->n_dim;
     }
     c->t = calloc(vals.n + 1, sizeof *c->t);
@@ -362,7 +363,8 @@ static mcz_status build_cut(mcz_partition *P, size_t j, mcz_error *err)
         t->name = mcz_graph_value_at(g, v)->name;
         t->dtype = P->vt[v].elem;
         t->rank = -1;
-        if (d && d->type->tensor_type && d->type->tensor_type->shape) {
+        if (d && d->type && d->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+            d->type->tensor_type && d->type->tensor_type->shape) {
             const Onnx__TensorShapeProto *sh = d->type->tensor_type->shape;
             t->rank = (int)sh->n_dim;
             t->dims = c->dims + at;

@@ -174,7 +174,8 @@ static int32_t infer(const mcz_graph *g, const mcz_vtype *t, const Onnx__NodePro
 static uint64_t decl_bytes(const Onnx__ValueInfoProto *vi, int32_t elem, int *known)
 {
     *known = 0;
-    if (!vi || !vi->type || !vi->type->tensor_type || !vi->type->tensor_type->shape)
+    if (!vi || !vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+        !vi->type->tensor_type || !vi->type->tensor_type->shape)
         return 0;
     const Onnx__TensorShapeProto *sh = vi->type->tensor_type->shape;
     uint64_t count = 1;

@@ -966,7 +966,9 @@ START_TEST(skeletons_name_weights_by_their_index_in_the_whole_model)
         free(buf);
     }
     /* the model keeps its values */
-    const float *v = mcz_model_weight_data(m, (size_t)mcz_model_find_weight(m, "shared"), &err);
+    const void *raw = mcz_model_weight_data(m, (size_t)mcz_model_find_weight(m, "shared"), &err);
+    float v[2];
+    memcpy(v, raw, sizeof v); /* the data may be unaligned: it points into the file */
     ck_assert(v[0] == 0.5f && v[1] == 0.75f);
     /* and a full serialization of a part loads with the values */
     uint8_t *buf;
