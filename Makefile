@@ -3,14 +3,16 @@
 #   make test    install what is missing (ONNX Runtime and the real models into a cache outside
 #                the repository: $MCZ_CACHE, default ~/.cache/mcz), build, run ctest
 #   make build   configure and build into build/
+#   make test-asan  the whole ctest suite under ASan + UBSan, in build-asan/ (BUILD_ASAN=DIR)
 #   make clean   remove build/
 
 MCZ_CACHE ?= $(or $(HOME),/root)/.cache/mcz
 export MCZ_CACHE
 BUILD := build
+BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build demo test clean deps ort models fuzz
+.PHONY: all build demo test test-asan clean deps ort models fuzz bench
 
 all: build
 
@@ -33,9 +35,21 @@ models: deps
 test: build ort models
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 
+# make test-asan: configure build-asan with -DMCZ_SANITIZE=ON (ASan + UBSan everywhere) and run
+# the whole suite there; any sanitizer report fails its test.
+test-asan: deps ort models
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMCZ_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j2
+
 # make fuzz SECONDS=N: every fuzz target under libFuzzer for N seconds (clang, ASan + UBSan)
 fuzz: deps
 	SECONDS_PER_TARGET=$(or $(SECONDS),60) bash scripts/fuzz.sh
 
+# make bench [BENCH_MAX=256M]: the benchmark suite (scripts/bench.sh) -> docs/benchmarks-suite.md
+bench: build models
+	MCZ_BUILD=$(abspath $(BUILD)) bash scripts/bench.sh
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD_ASAN)
