@@ -237,7 +237,6 @@ static int write_report(const char *path, int force, const char *in, const char 
     return rc;
 }
 
-/* The input itself to the output (atomically, honouring -f): nothing was quantized. */
 int main(int argc, char **argv)
 {
     tool_init("mcz-quantize");
