@@ -71,26 +71,6 @@ static mcz_status exporter_init(exporter *x, mcz_model *m, mcz_error *err)
     return MCZ_OK;
 }
 
-/* Let weight i's raw_data be a marker that the stream replaces with its bytes. */
-static void set_marker(exporter *x, size_t i)
-{
-    memcpy(x->markers[i], x->tag, 8);
-    for (int k = 0; k < 8; k++)
-        x->markers[i][8 + k] = (uint8_t)((uint64_t)i >> (8 * k));
-    Onnx__TensorProto *t = x->m->w[i].t;
-    x->sv[x->nsv].t = t;
-    x->sv[x->nsv].copy = *t;
-    x->nsv++;
-    t->n_float_data = t->n_int32_data = t->n_int64_data = t->n_double_data = 0;
-    t->n_uint64_data = 0;
-    t->has_data_location = 0;
-    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT;
-    t->n_external_data = 0;
-    t->external_data = NULL;
-    t->has_raw_data = 1;
-    t->raw_data.data = x->markers[i];
-    t->raw_data.len = MCZ_MARKER_LEN;
-}
 
 /* Does weight i go out as raw bytes (rather than the typed field it came in)? */
 static int goes_raw(const mcz_model *m, size_t i)
@@ -148,6 +128,15 @@ static void set_inline(exporter *x, size_t i, const uint8_t *data, size_t len)
     t->has_raw_data = 1;
     t->raw_data.data = (uint8_t *)data;
     t->raw_data.len = len;
+}
+
+/* Let weight i's raw_data be a marker that the stream replaces with its bytes. */
+static void set_marker(exporter *x, size_t i)
+{
+    memcpy(x->markers[i], x->tag, 8);
+    for (int k = 0; k < 8; k++)
+        x->markers[i][8 + k] = (uint8_t)((uint64_t)i >> (8 * k));
+    set_inline(x, i, x->markers[i], MCZ_MARKER_LEN);
 }
 
 static void set_external(exporter *x, size_t i, const char *location, uint64_t off, uint64_t len)

@@ -56,10 +56,5 @@ mcz_status mcz_grow(void **arr, size_t *cap, size_t need, size_t elem, mcz_error
 
 char *mcz_strdup(const char *s);
 
-/* Total bytes of a weight's values, as they would be written as raw_data. */
-static inline uint64_t mcz_weight_raw_bytes(const wentry *e)
-{
-    return e->pub.nbytes;
-}
 
 #endif
