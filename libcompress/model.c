@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "model_impl.h"
 
 char *mcz_strdup(const char *s)
@@ -558,4 +561,28 @@ void mcz_model_for_each_node(const mcz_model *m, mcz_node_fn fn, void *ctx)
 {
     if (m->proto->graph)
         visit_nodes(m->proto->graph, 0, fn, ctx);
+}
+
+/* Release the pages that hold only this weight's values in a file mapping. */
+void mcz_model_release_pages(const mcz_model *m, const void *data, uint64_t len)
+{
+    const uint8_t *p = data;
+    uintptr_t a = (uintptr_t)p, e = a + len;
+    bool mapped = m->map && p >= m->map && p + len <= m->map + m->maplen;
+    for (size_t i = 0; !mapped && i < m->next; i++)
+        mapped = m->ext[i].addr && p >= m->ext[i].addr &&
+                 p + len <= m->ext[i].addr + m->ext[i].len;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!mapped || pg <= 0)
+        return;
+    uintptr_t s = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1), t = e & ~((uintptr_t)pg - 1);
+    if (t > s)
+        madvise((void *)s, t - s, MADV_DONTNEED);
+}
+
+void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN])
+{
+    memcpy(out, MCZ_MARKER_MAGIC, 8);
+    for (int i = 0; i < 8; i++)
+        out[8 + i] = (uint8_t)(index >> (8 * i));
 }

@@ -56,5 +56,10 @@ mcz_status mcz_grow(void **arr, size_t *cap, size_t need, size_t elem, mcz_error
 
 char *mcz_strdup(const char *s);
 
+/* Release (madvise DONTNEED) the pages that hold only (data, len) when they lie in one of the
+ * model's file mappings: values already consumed stop counting in the resident set; touching
+ * them again reads the file again. Anything else: nothing happens. */
+void mcz_model_release_pages(const mcz_model *m, const void *data, uint64_t len);
+
 
 #endif

@@ -6,7 +6,13 @@
  * kept: raw, plain zstd, and byte planes (floats: sign rotated to the low bit first) whose
  * planes are each entropy-coded by zstd in a fast literal-only setting or stored. Plain zstd is
  * first tried at a cheap level and redone at the requested level only when it comes close to
- * the planes (repetitive tensors). Identical tensors share one payload. */
+ * the planes (repetitive tensors). A tensor with a tenth or more of zero elements also tries the
+ * sparse encoding: per block a bitmap of the non-zero elements, then their byte planes.
+ * Identical tensors share one payload.
+ *
+ * Table order is the model's weight order, or with partitions the order of the owning parts
+ * (perm: table position -> model weight index); every skeleton marker is rewritten to table
+ * positions. QDQ weights (mcz/qdq.h) get the quantized flag and a QPARAMS record. */
 #include "mcz/pack.h"
 
 #include <pthread.h>
@@ -18,6 +24,7 @@
 #include <zstd.h>
 
 #include "mcz/outfile.h"
+#include "mcz/qdq.h"
 #include "mczfmt.h"
 #include "onnxwire.h"
 
@@ -32,7 +39,7 @@
 /* One candidate encoding of one block: its segments back to back. */
 typedef struct cand {
     uint8_t *data;
-    uint32_t seg[8];
+    uint32_t seg[9];
     uint64_t len, xxh;
 } cand;
 
@@ -40,7 +47,7 @@ typedef struct bjob {
     size_t t; /* index into the window's tensors */
     uint64_t b;
     uint64_t raw_xxh;
-    cand planes, plain;
+    cand planes, plain, sparse;
 } bjob;
 
 typedef struct wtensor {
@@ -48,6 +55,9 @@ typedef struct wtensor {
     const uint8_t *src;
     uint64_t raw;
     unsigned E, tf;    /* E > 1: byte planes are a candidate */
+    int lit;           /* byte-sized elements: the `planes` slot holds one literal-only segment */
+    unsigned es;       /* element size; sparse is a candidate when `sparse` */
+    int sparse;
     int level;         /* plain zstd level for the current pass */
     long dup_of;       /* an earlier identical tensor, or -1 */
     size_t first_job;
@@ -66,7 +76,7 @@ typedef struct buf {
 
 typedef struct encoder {
     ZSTD_CCtx *lit, *plain;
-    uint8_t *scratch;
+    uint8_t *scratch, *gather, *bitmap;
 } encoder;
 
 typedef struct packer {
@@ -83,6 +93,16 @@ typedef struct packer {
     int pass;
     uint64_t *hash;     /* per tensor: XXH64 of its values (dedup) */
     uint8_t *marked;    /* per tensor: the skeleton has its marker */
+    size_t *perm, *inv; /* table position -> model weight index, and back */
+    uint32_t *owner;    /* per table position: its part */
+    uint8_t *mk;        /* per table position: its marker (rewritten skeletons point here) */
+    uint32_t *seen;     /* per table position: last part (+1) whose skeleton named it */
+    uint32_t cur_part;  /* the part whose skeleton is being rewritten (+1), 0 the whole */
+    size_t *plist;      /* scratch: a part's table positions */
+    size_t nparts;
+    const mcz_pack_part *parts;
+    int no_sparse;
+    buf qp, partsec;
     size_t *dmap;       /* open addressing: tensor index + 1 */
     size_t dmask;
     written *wr;
@@ -167,6 +187,42 @@ static uint32_t segment(ZSTD_CCtx *c, uint8_t *dst, const uint8_t *src, size_t m
     return (uint32_t)r;
 }
 
+/* The sparse candidate of one block of n bytes (format.md 6): the bitmap of the non-zero
+ * elements, then their byte planes, each segment entropy-coded or stored. */
+static int encode_sparse(const wtensor *t, cand *c, const uint8_t *src, size_t n, encoder *e)
+{
+    unsigned E = t->es;
+    size_t k = n / E, nb = (k + 7) / 8, nnz = 0;
+    if (!c->data && !(c->data = malloc(n + nb + 16)))
+        return -1;
+    memset(e->bitmap, 0, nb);
+    for (size_t j = 0; j < k; j++) {
+        const uint8_t *x = src + j * E;
+        uint64_t v = 0;
+        memcpy(&v, x, E);
+        if (v) {
+            e->bitmap[j / 8] |= (uint8_t)(1u << (j % 8));
+            memcpy(e->gather + nnz * E, x, E);
+            nnz++;
+        }
+    }
+    c->len = c->seg[0] = segment(e->lit, c->data, e->bitmap, nb);
+    uint8_t *pl[8];
+    if (E == 1) {
+        pl[0] = e->gather;
+    } else {
+        for (unsigned p = 0; p < E; p++)
+            pl[p] = e->scratch + p * nnz;
+        planes_split(pl, e->gather, nnz * E, E, t->tf);
+    }
+    for (unsigned p = 0; p < E; p++) {
+        c->seg[1 + p] = segment(e->lit, c->data + c->len, pl[p], nnz);
+        c->len += c->seg[1 + p];
+    }
+    c->xxh = mcz_xxh64(c->data, c->len);
+    return 0;
+}
+
 static int encode_block(packer *pk, bjob *j, encoder *e)
 {
     wtensor *t = &pk->wt[j->t];
@@ -189,7 +245,15 @@ static int encode_block(packer *pk, bjob *j, encoder *e)
                 j->planes.len += j->planes.seg[k];
             }
             j->planes.xxh = mcz_xxh64(j->planes.data, j->planes.len);
+        } else if (t->lit) { /* entropy coding alone: what integer codes need */
+            if (!j->planes.data && !(j->planes.data = malloc(n ? n : 1)))
+                return -1;
+            j->planes.len = j->planes.seg[0] = segment(e->lit, j->planes.data, src, n);
+            j->planes.xxh = j->planes.len == n ? j->raw_xxh
+                                               : mcz_xxh64(j->planes.data, j->planes.len);
         }
+        if (t->sparse && encode_sparse(t, &j->sparse, src, n, e) != 0)
+            return -1;
     }
     if (!j->plain.data && !(j->plain.data = malloc(n ? n : 1)))
         return -1;
@@ -251,17 +315,28 @@ static unsigned plane_count(int32_t dtype, unsigned *tf)
     return e == 2 || e == 4 || e == 8 ? (unsigned)e : 0;
 }
 
+/* The weight at table position i, and its values. */
+static const mcz_weight *wt_at(const packer *pk, size_t i)
+{
+    return mcz_model_weight(pk->m, pk->perm[i]);
+}
+
+static const uint8_t *data_at(const packer *pk, size_t i, mcz_error *err)
+{
+    return mcz_model_weight_data(pk->m, pk->perm[i], err);
+}
+
 /* An earlier identical tensor (same dtype and bytes), or -1; registers tensor i otherwise. */
 static long find_dup(packer *pk, size_t i, const uint8_t *src, uint64_t raw)
 {
-    const mcz_weight *w = mcz_model_weight(pk->m, i);
+    const mcz_weight *w = wt_at(pk, i);
     uint64_t h = pk->hash[i] = mcz_xxh64(src, raw) ^ (uint64_t)w->dtype;
     size_t s = (size_t)h & pk->dmask;
     for (; pk->dmap[s]; s = (s + 1) & pk->dmask) {
         size_t o = pk->dmap[s] - 1;
-        const mcz_weight *ow = mcz_model_weight(pk->m, o);
+        const mcz_weight *ow = wt_at(pk, o);
         if (pk->hash[o] == h && ow->dtype == w->dtype && ow->nbytes == raw &&
-            memcmp(mcz_model_weight_data(pk->m, o, NULL), src, raw) == 0)
+            memcmp(data_at(pk, o, NULL), src, raw) == 0)
             return (long)o;
     }
     pk->dmap[s] = i + 1;
@@ -271,7 +346,7 @@ static long find_dup(packer *pk, size_t i, const uint8_t *src, uint64_t raw)
 /* Table entry i, its name and dims; the payload fields are filled when written. */
 static mcz_status describe(packer *pk, size_t i, mcz_error *err)
 {
-    const mcz_weight *w = mcz_model_weight(pk->m, i);
+    const mcz_weight *w = wt_at(pk, i);
     size_t len = strlen(w->name);
     if (len > MCZ_MAX_NAME || w->rank > (int)MCZ_RANK_MAX)
         return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: weight '%.64s...': name of %zu bytes or "
@@ -282,6 +357,7 @@ static mcz_status describe(packer *pk, size_t i, mcz_error *err)
     mcz_wr32(e + MCZ_E_DTYPE, (uint32_t)w->dtype);
     mcz_wr32(e + MCZ_E_RANK, (uint32_t)w->rank);
     e[MCZ_E_PLANES] = 1;
+    mcz_wr32(e + MCZ_E_PART, pk->owner[i]);
     mcz_status s = put(&pk->names, w->name, len + 1, err);
     for (int k = 0; k < w->rank && !s; k++)
         s = put64(&pk->dims, (uint64_t)w->dims[k], err);
@@ -309,22 +385,32 @@ static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
         return put_again(&pk->segs, ow->first_seg * 4, ow->nsegs * 4, err);
     }
     bjob *jobs = pk->jobs + t->first_job;
-    uint64_t planes = 0, plain = 0;
+    uint64_t planes = 0, plain = 0, sparse = 0;
     for (uint64_t b = 0; b < t->nblocks; b++) {
         planes += jobs[b].planes.len;
         plain += jobs[b].plain.len;
+        sparse += jobs[b].sparse.len;
     }
     int enc = MCZ_ENC_RAW;
+    uint64_t best = t->raw;
+    int lit = t->lit && planes < plain; /* the literal-only frames: a zstd payload too */
     if (t->E > 1 && planes < t->raw && planes < plain)
-        enc = MCZ_ENC_PLANES;
-    else if (plain < t->raw)
-        enc = MCZ_ENC_ZSTD;
-    unsigned P = enc == MCZ_ENC_PLANES ? t->E : 1;
-    if ((s = mcz_outfile_pad(pk->out, MCZ_ALIGN, err)))
+        enc = MCZ_ENC_PLANES, best = planes;
+    else if ((lit ? planes : plain) < t->raw)
+        enc = MCZ_ENC_ZSTD, best = lit ? planes : plain;
+    if (t->sparse && sparse < best)
+        enc = MCZ_ENC_SPARSE;
+    unsigned P = enc == MCZ_ENC_PLANES ? t->E : enc == MCZ_ENC_SPARSE ? 1 + t->es : 1;
+    /* raw payloads of 64 bytes or more are used in place: 64-byte aligned; others: 8 */
+    if ((s = mcz_outfile_pad(pk->out, enc == MCZ_ENC_RAW && t->raw >= MCZ_ALIGN ? MCZ_ALIGN : 8,
+                             err)))
         return s;
     uint64_t off = mcz_outfile_tell(pk->out), stored = 0;
     for (uint64_t b = 0; b < t->nblocks && !s; b++) {
-        cand *c = enc == MCZ_ENC_PLANES ? &jobs[b].planes : &jobs[b].plain, rc;
+        cand *c = enc == MCZ_ENC_PLANES || (enc == MCZ_ENC_ZSTD && lit) ? &jobs[b].planes
+                  : enc == MCZ_ENC_SPARSE ? &jobs[b].sparse
+                                          : &jobs[b].plain,
+             rc;
         if (enc == MCZ_ENC_RAW) {
             uint64_t left = t->raw - b * BLOCK_SIZE, n = left < BLOCK_SIZE ? left : BLOCK_SIZE;
             rc = (cand){(uint8_t *)t->src + b * BLOCK_SIZE, {(uint32_t)n}, n, jobs[b].raw_xxh};
@@ -348,7 +434,8 @@ static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
     mcz_wr64(e + MCZ_E_RAW, t->raw);
     mcz_wr32(e + MCZ_E_BLOCK_SIZE, t->raw ? BLOCK_SIZE : 0);
     e[MCZ_E_PLANES] = (uint8_t)P;
-    e[MCZ_E_TRANSFORM] = (uint8_t)(enc == MCZ_ENC_PLANES ? t->tf : 0);
+    e[MCZ_E_TRANSFORM] = (uint8_t)(enc == MCZ_ENC_PLANES || (enc == MCZ_ENC_SPARSE && t->es > 1)
+                                       ? t->tf : 0);
     pk->st.stored_bytes += stored;
     return MCZ_OK;
 }
@@ -358,6 +445,7 @@ static void free_jobs(packer *pk)
     for (size_t k = 0; k < pk->njobs; k++) {
         free(pk->jobs[k].planes.data);
         free(pk->jobs[k].plain.data);
+        free(pk->jobs[k].sparse.data);
     }
     pk->njobs = 0;
 }
@@ -369,7 +457,7 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
     pk->nwt = 0;
     size_t nj = 0;
     for (size_t i = i0; i < i1 && !s; i++) {
-        const mcz_weight *w = mcz_model_weight(pk->m, i);
+        const mcz_weight *w = wt_at(pk, i);
         wtensor *t = &pk->wt[pk->nwt++];
         *t = (wtensor){.idx = i, .dup_of = -1, .first_job = nj};
         if (!pk->marked[i]) { /* no marker: the values stay in the skeleton (strings...) */
@@ -377,13 +465,26 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
             t->dup_of = -2;
             continue;
         }
-        if (!(t->src = mcz_model_weight_data(pk->m, i, err)) && w->nbytes)
+        if (!(t->src = data_at(pk, i, err)) && w->nbytes)
             return err ? err->code : MCZ_ERR_FORMAT;
         t->raw = w->nbytes;
         t->E = plane_count(w->dtype, &t->tf);
-        t->level = t->E > 1 && pk->level > PROBE_LEVEL ? PROBE_LEVEL : pk->level;
+        int es = mcz_elem_size(w->dtype);
+        t->es = es > 0 ? (unsigned)es : 0;
+        t->lit = t->E <= 1 && pk->level > PROBE_LEVEL; /* int8/int4 codes, bytes */
+        t->level = (t->E > 1 || t->lit) && pk->level > PROBE_LEVEL ? PROBE_LEVEL : pk->level;
         if (t->raw && (t->dup_of = find_dup(pk, i, t->src, t->raw)) >= 0)
             continue;
+        if (!pk->no_sparse && (t->es == 1 || t->es == 2 || t->es == 4 || t->es == 8) &&
+            t->raw % t->es == 0) {
+            uint64_t k = t->raw / t->es, zeros = 0;
+            for (uint64_t j = 0; j < k; j++) {
+                uint64_t v = 0;
+                memcpy(&v, t->src + j * t->es, t->es);
+                zeros += v == 0;
+            }
+            t->sparse = k && zeros * 10 >= k;
+        }
         t->nblocks = (t->raw + BLOCK_SIZE - 1) / BLOCK_SIZE;
         for (uint64_t b = 0; b < t->nblocks; b++)
             pk->jobs[nj++] = (bjob){.t = pk->nwt - 1, .b = b};
@@ -401,7 +502,9 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
             planes += pk->jobs[t->first_job + b].planes.len;
             plain += pk->jobs[t->first_job + b].plain.len;
         }
-        int redo = t->nblocks && t->E > 1 && t->level != pk->level && plain < planes + planes / 20;
+        /* bytes: only when matches already pay off (repetitive data, not integer codes) */
+        int redo = t->nblocks && (t->E > 1 || t->lit) && t->level != pk->level &&
+                   (t->lit ? plain < planes - planes / 20 : plain < planes + planes / 20);
         t->level = redo ? pk->level : 0;
         again |= redo;
     }
@@ -422,17 +525,25 @@ static mcz_status write_index(packer *pk, const uint8_t *skel, size_t skel_len, 
     buf ix = {0};
     uint8_t h[MCZ_INDEX_HEADER_SIZE] = {0};
     memcpy(h, MCZ_INDEX_MAGIC, 8);
+    /* sections 1..6 (required), then QPARAMS and PARTS when there is something to say */
+    const uint8_t *data[MCZ_SEC_MANDATORY + 2] = {pk->entries, pk->names.p, pk->dims.p,
+                                                  pk->blocks.p, pk->segs.p, skel};
+    size_t size[MCZ_SEC_MANDATORY + 2] = {pk->n * MCZ_ENTRY_SIZE, pk->names.n, pk->dims.n,
+                                          pk->blocks.n, pk->segs.n, skel_len};
+    uint32_t kind[MCZ_SEC_MANDATORY + 2] = {MCZ_SEC_TENSORS, MCZ_SEC_NAMES, MCZ_SEC_DIMS,
+                                            MCZ_SEC_BLOCKS, MCZ_SEC_SEGMENTS, MCZ_SEC_SKELETON};
+    int nsec = MCZ_SEC_MANDATORY;
+    if (pk->qp.n)
+        kind[nsec] = MCZ_SEC_QPARAMS, data[nsec] = pk->qp.p, size[nsec++] = pk->qp.n;
+    if (pk->nparts)
+        kind[nsec] = MCZ_SEC_PARTS, data[nsec] = pk->partsec.p, size[nsec++] = pk->partsec.n;
     mcz_wr32(h + 8, (uint32_t)pk->n);
-    mcz_wr32(h + 12, MCZ_SEC_KNOWN);
-    const uint8_t *data[MCZ_SEC_KNOWN + 1] = {0, pk->entries, pk->names.p, pk->dims.p,
-                                              pk->blocks.p, pk->segs.p, skel};
-    size_t size[MCZ_SEC_KNOWN + 1] = {0, pk->n * MCZ_ENTRY_SIZE, pk->names.n, pk->dims.n,
-                                      pk->blocks.n, pk->segs.n, skel_len};
+    mcz_wr32(h + 12, (uint32_t)nsec);
     mcz_status s = put(&ix, h, sizeof h, err);
-    for (int k = 1; k <= MCZ_SEC_KNOWN && !s; k++) {
+    for (int k = 0; k < nsec && !s; k++) {
         uint8_t sh[MCZ_SECTION_HEADER_SIZE], zero[8] = {0};
-        mcz_wr32(sh, (uint32_t)k);
-        mcz_wr32(sh + 4, MCZ_SEC_REQUIRED);
+        mcz_wr32(sh, kind[k]);
+        mcz_wr32(sh + 4, kind[k] <= MCZ_SEC_MANDATORY ? MCZ_SEC_REQUIRED : 0);
         mcz_wr64(sh + 8, size[k]);
         if (!(s = put(&ix, sh, sizeof sh, err)) && size[k])
             s = put(&ix, data[k], size[k], err);
@@ -476,19 +587,206 @@ static mcz_status write_index(packer *pk, const uint8_t *skel, size_t skel_len, 
     return s;
 }
 
+/* A skeleton's marker names a model weight index: record it and point it at the table
+ * position. The whole skeleton (cur_part 0) marks `marked`; a part's marks `seen`. */
 static mcz_status see_marker(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
                              const uint8_t **out, size_t *out_len, mcz_error *err)
 {
     packer *pk = ctx;
     uint64_t i;
-    (void)ordinal, (void)out, (void)out_len;
-    if (mcz_marker_parse(raw, len, &i)) {
-        if (i >= pk->n || pk->marked[i])
-            return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: skeleton marker %llu appears twice or "
-                              "names no weight", pk->path, (unsigned long long)i);
-        pk->marked[i] = 1;
+    (void)ordinal;
+    if (!mcz_marker_parse(raw, len, &i))
+        return MCZ_OK;
+    size_t pos = i < pk->n ? pk->inv[i] : 0;
+    int twice = i < pk->n && (pk->cur_part ? pk->seen[pos] == pk->cur_part : pk->marked[pos]);
+    if (i >= pk->n || twice)
+        return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: skeleton%s marker %llu appears twice or "
+                          "names no weight", pk->path, pk->cur_part ? " of a part" : "",
+                          (unsigned long long)i);
+    if (pk->cur_part && !pk->marked[pos]) {
+        /* the whole skeleton keeps this one inline (typed fields): so does the part, as
+         * raw_data (the same values) */
+        const uint8_t *v = data_at(pk, pos, err);
+        if (!v && wt_at(pk, pos)->nbytes)
+            return err ? err->code : MCZ_ERR_FORMAT;
+        pk->seen[pos] = pk->cur_part;
+        *out = v ? v : pk->mk; /* an empty tensor: any pointer, 0 bytes */
+        *out_len = (size_t)wt_at(pk, pos)->nbytes;
+        return MCZ_OK;
     }
+    if (pk->cur_part)
+        pk->seen[pos] = pk->cur_part;
+    else
+        pk->marked[pos] = 1;
+    mcz_marker_make(pos, pk->mk + pos * MCZ_MARKER_LEN);
+    *out = pk->mk + pos * MCZ_MARKER_LEN;
+    *out_len = MCZ_MARKER_LEN;
     return MCZ_OK;
+}
+
+/* Table order: by owning part (the first part listing a weight; unlisted ones go to the
+ * last part), model order within a part. Without parts the model's order. */
+static mcz_status order_table(packer *pk, mcz_error *err)
+{
+    size_t K = pk->nparts;
+    for (size_t i = 0; i < pk->n; i++)
+        pk->owner[i] = UINT32_MAX; /* indexed by model weight for now */
+    for (size_t p = 0; p < K; p++)
+        for (size_t k = 0; k < pk->parts[p].n_weights; k++) {
+            size_t w = pk->parts[p].weights[k];
+            if (w >= pk->n)
+                return mcz_seterr(err, MCZ_ERR_ARG, "%s: part %zu lists weight %zu, the model "
+                                  "has %zu", pk->path, p, w, pk->n);
+            if (pk->owner[w] == UINT32_MAX)
+                pk->owner[w] = (uint32_t)p;
+        }
+    size_t pos = 0;
+    uint32_t *own = pk->seen; /* scratch: owners by model index */
+    for (size_t i = 0; i < pk->n; i++)
+        own[i] = pk->owner[i] == UINT32_MAX ? (uint32_t)(K ? K - 1 : 0) : pk->owner[i];
+    if (!K) {
+        for (size_t i = 0; i < pk->n; i++)
+            pk->perm[i] = i;
+    } else {
+        size_t *start = calloc(K + 1, sizeof *start);
+        if (!start)
+            return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < pk->n; i++)
+            start[own[i] + 1]++;
+        for (size_t p = 0; p < K; p++)
+            start[p + 1] += start[p];
+        for (size_t i = 0; i < pk->n; i++)
+            pk->perm[start[own[i]]++] = i;
+        free(start);
+    }
+    for (pos = 0; pos < pk->n; pos++) {
+        pk->inv[pk->perm[pos]] = pos;
+        pk->owner[pos] = own[pk->perm[pos]];
+    }
+    memset(pk->seen, 0, pk->n * sizeof *pk->seen);
+    return MCZ_OK;
+}
+
+static mcz_status put_name(packer *pk, const char *name, mcz_error *err)
+{
+    size_t len = strlen(name);
+    if (len > MCZ_MAX_NAME)
+        return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: part input/output name '%.64s...' of %zu "
+                          "bytes beyond the format's cap (%u)", pk->path, name, len,
+                          MCZ_MAX_NAME);
+    return put(&pk->partsec, name, len + 1, err);
+}
+
+/* The PARTS section (format.md 7a): per part its table positions, names and skeleton (its
+ * markers rewritten to table positions). */
+static mcz_status build_parts(packer *pk, mcz_error *err)
+{
+    buf *b = &pk->partsec;
+    mcz_status s = put32(b, (uint32_t)pk->nparts, err);
+    if (!s)
+        s = put32(b, 0, err);
+    for (size_t p = 0; p < pk->nparts && !s; p++) {
+        const mcz_pack_part *pt = &pk->parts[p];
+        uint8_t *skel = NULL;
+        size_t skel_len = 0, np = 0;
+        pk->cur_part = (uint32_t)p + 1;
+        if ((s = mcz_onnxwire_rewrite(pt->skeleton, pt->skeleton_len, see_marker, pk, &skel,
+                                      &skel_len, pk->path, err)))
+            break;
+        for (size_t k = 0; k < pt->n_weights; k++)
+            pk->seen[pk->inv[pt->weights[k]]] = pk->cur_part;
+        /* the tensors with payloads it reads, ascending, as the format wants */
+        for (size_t pos = 0; pos < pk->n; pos++)
+            if (pk->seen[pos] == pk->cur_part && pk->marked[pos])
+                pk->plist[np++] = pos;
+        if (pt->n_inputs > MCZ_MAX_PART_NAMES || pt->n_outputs > MCZ_MAX_PART_NAMES ||
+            pt->n_inputs + pt->n_outputs > MCZ_MAX_PART_NAMES)
+            s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: part %zu has %zu inputs and %zu outputs, "
+                           "beyond the format's cap", pk->path, p, pt->n_inputs, pt->n_outputs);
+        if (!s && !(s = put32(b, (uint32_t)np, err)) &&
+            !(s = put32(b, (uint32_t)pt->n_inputs, err)) &&
+            !(s = put32(b, (uint32_t)pt->n_outputs, err)) && !(s = put32(b, 0, err)))
+            s = put64(b, skel_len, err);
+        for (size_t k = 0; k < np && !s; k++)
+            s = put32(b, (uint32_t)pk->plist[k], err);
+        for (size_t k = 0; k < pt->n_inputs && !s; k++)
+            s = put_name(pk, pt->inputs[k], err);
+        for (size_t k = 0; k < pt->n_outputs && !s; k++)
+            s = put_name(pk, pt->outputs[k], err);
+        if (!s)
+            s = put(b, skel, skel_len, err);
+        if (!s) {
+            static const uint8_t zero[8];
+            s = put(b, zero, (8 - b->n % 8) % 8, err);
+        }
+        free(skel);
+    }
+    pk->cur_part = 0;
+    return s;
+}
+
+static int is_code_type(int32_t dt)
+{
+    return dt == MCZ_DT_INT8 || dt == MCZ_DT_UINT8 || dt == MCZ_DT_INT4 || dt == MCZ_DT_UINT4;
+}
+
+/* Scales a QDQ weight needs (format.md 5a), or 0 when its shape does not fit the spec. */
+static uint64_t scales_needed(const mcz_weight *c, int axis, uint32_t block)
+{
+    if (axis < 0)
+        return block ? 0 : 1;
+    if (axis >= c->rank || c->dims[axis] <= 0)
+        return 0;
+    uint64_t D = (uint64_t)c->dims[axis];
+    return block ? c->count / D * ((D + block - 1) / block) : D;
+}
+
+/* Flag the codes of every QDQ weight that fits the spec as quantized, with a QPARAMS record.
+ * Codes, scales and zero points must all have payloads; anything else stays plain. */
+static mcz_status build_qparams(packer *pk, mcz_error *err)
+{
+    mcz_qdq_weight *q = NULL;
+    size_t nq = 0;
+    mcz_status s = mcz_model_qdq_weights(pk->m, &q, &nq, err);
+    uint8_t *role = s || !nq ? NULL : calloc(pk->n, 1); /* 1 codes, 2 scale / zero point */
+    if (!s && nq && !role)
+        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < nq && !s; k++) {
+        const mcz_qdq_weight *d = &q[k];
+        if (d->codes >= pk->n || d->scale >= pk->n || d->zero_point >= (long)pk->n)
+            continue;
+        size_t c = pk->inv[d->codes], sc = pk->inv[d->scale];
+        long zp = d->zero_point >= 0 ? (long)pk->inv[d->zero_point] : -1;
+        const mcz_weight *cw = wt_at(pk, c), *sw = wt_at(pk, sc);
+        const mcz_weight *zw = zp >= 0 ? wt_at(pk, (size_t)zp) : NULL;
+        uint64_t need = scales_needed(cw, d->axis, d->block_size);
+        int ok = pk->marked[c] && pk->marked[sc] && (zp < 0 || pk->marked[zp]) &&
+                 is_code_type(cw->dtype) && role[c] == 0 && role[sc] != 1 &&
+                 (sw->dtype == MCZ_DT_FLOAT || sw->dtype == MCZ_DT_FLOAT16 ||
+                  sw->dtype == MCZ_DT_BFLOAT16) &&
+                 (!zw || (zw->dtype == cw->dtype && role[zp] != 1 && zw->count == need)) &&
+                 need && sw->count == need && c != sc && (long)c != zp;
+        if (!ok)
+            continue;
+        uint8_t r[MCZ_QREC_SIZE] = {0};
+        mcz_wr32(r, (uint32_t)sc);
+        mcz_wr32(r + 4, zp >= 0 ? (uint32_t)zp + 1 : 0);
+        mcz_wr32(r + 8, (uint32_t)(int32_t)d->axis);
+        mcz_wr32(r + 12, d->block_size);
+        uint8_t *e = pk->entries + c * MCZ_ENTRY_SIZE;
+        mcz_wr32(e + MCZ_E_FLAGS, MCZ_TF_QUANTIZED);
+        mcz_wr64(e + MCZ_E_AUX_OFFSET, pk->qp.n);
+        mcz_wr64(e + MCZ_E_AUX_SIZE, MCZ_QREC_SIZE);
+        role[c] = 1;
+        role[sc] = 2;
+        if (zp >= 0)
+            role[zp] = 2;
+        pk->st.quantized++;
+        s = put(&pk->qp, r, sizeof r, err);
+    }
+    free(role);
+    free(q);
+    return s;
 }
 
 static mcz_status pack_all(packer *pk, mcz_error *err)
@@ -501,20 +799,24 @@ static mcz_status pack_all(packer *pk, mcz_error *err)
     mcz_wr64(hdr + 56, mcz_xxh64(hdr, 56));
     if ((s = mcz_outfile_write(pk->out, hdr, sizeof hdr, err)))
         return s;
-    uint8_t *skel = NULL, *copy = NULL;
-    size_t skel_len = 0, copy_len;
-    if ((s = mcz_model_serialize_skeleton(pk->m, &skel, &skel_len, err)) ||
-        (s = mcz_onnxwire_rewrite(skel, skel_len, see_marker, pk, &copy, &copy_len, pk->path, err)))
+    uint8_t *skel = NULL, *orig = NULL;
+    size_t skel_len = 0, orig_len;
+    /* the whole model's skeleton, its markers pointing at table positions */
+    if ((s = order_table(pk, err)) ||
+        (s = mcz_model_serialize_skeleton(pk->m, &orig, &orig_len, err)) ||
+        (s = mcz_onnxwire_rewrite(orig, orig_len, see_marker, pk, &skel, &skel_len, pk->path,
+                                  err)))
         goto done;
-    free(copy);
     size_t maxjobs = 1;
     for (size_t i = 0; i < pk->n; i++) {
-        const mcz_weight *w = mcz_model_weight(pk->m, i);
+        const mcz_weight *w = wt_at(pk, i);
         size_t nb = (size_t)((w->nbytes + BLOCK_SIZE - 1) / BLOCK_SIZE);
         maxjobs = nb > maxjobs ? nb : maxjobs;
         if ((s = describe(pk, i, err)))
             goto done;
     }
+    if ((s = build_qparams(pk, err)) || (pk->nparts && (s = build_parts(pk, err))))
+        goto done;
     maxjobs += WINDOW_BYTES / BLOCK_SIZE + WINDOW_TENSORS + 1;
     if (!(pk->jobs = calloc(maxjobs, sizeof *pk->jobs))) {
         s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
@@ -524,8 +826,8 @@ static mcz_status pack_all(packer *pk, mcz_error *err)
         size_t i1 = i0;
         uint64_t bytes = 0;
         while (i1 < pk->n && (i1 == i0 || (i1 - i0 < WINDOW_TENSORS &&
-                              bytes + mcz_model_weight(pk->m, i1)->nbytes <= WINDOW_BYTES)))
-            bytes += mcz_model_weight(pk->m, i1++)->nbytes;
+                              bytes + wt_at(pk, i1)->nbytes <= WINDOW_BYTES)))
+            bytes += wt_at(pk, i1++)->nbytes;
         s = do_window(pk, i0, i1, err);
         free_jobs(pk);
         i0 = i1;
@@ -534,6 +836,7 @@ static mcz_status pack_all(packer *pk, mcz_error *err)
     if (!s)
         s = write_index(pk, skel, skel_len, err);
 done:
+    free(orig);
     free(skel);
     return s;
 }
@@ -549,6 +852,10 @@ mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
     pk->path = path;
     pk->progress = o.progress;
     pk->progress_ctx = o.progress_ctx;
+    pk->nparts = o.parts ? o.nparts : 0;
+    pk->parts = o.parts;
+    const char *ns = getenv("MCZ_PACK_NO_SPARSE"); /* for measurements */
+    pk->no_sparse = ns && *ns && strcmp(ns, "0") != 0;
     pk->n = mcz_model_weight_count(m);
     pk->level = o.level > 0 ? (o.level > ZSTD_maxCLevel() ? ZSTD_maxCLevel() : o.level)
                             : MCZ_PACK_DEFAULT_LEVEL;
@@ -568,14 +875,27 @@ mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
     pk->hash = calloc(pk->n ? pk->n : 1, sizeof *pk->hash);
     pk->marked = calloc(pk->n ? pk->n : 1, 1);
     pk->dmap = calloc(dcap, sizeof *pk->dmap);
-    if (!s && (!pk->entries || !pk->wt || !pk->wr || !pk->hash || !pk->dmap || !pk->marked))
+    size_t n1 = pk->n ? pk->n : 1;
+    pk->perm = calloc(n1, sizeof *pk->perm);
+    pk->inv = calloc(n1, sizeof *pk->inv);
+    pk->plist = calloc(n1, sizeof *pk->plist);
+    pk->owner = calloc(n1, sizeof *pk->owner);
+    pk->seen = calloc(n1, sizeof *pk->seen);
+    pk->mk = calloc(n1, MCZ_MARKER_LEN);
+    if (!s && pk->nparts > MCZ_MAX_PARTS)
+        s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: %zu parts, the format holds %u", path,
+                       pk->nparts, MCZ_MAX_PARTS);
+    if (!s && (!pk->entries || !pk->wt || !pk->wr || !pk->hash || !pk->dmap || !pk->marked ||
+               !pk->perm || !pk->inv || !pk->plist || !pk->owner || !pk->seen || !pk->mk))
         s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     for (int k = 0; k < pk->threads && !s; k++) {
         encoder *e = &pk->encs[k];
         e->lit = ZSTD_createCCtx();
         e->plain = ZSTD_createCCtx();
         e->scratch = malloc(BLOCK_SIZE);
-        if (!e->lit || !e->plain || !e->scratch) {
+        e->gather = malloc(BLOCK_SIZE);
+        e->bitmap = malloc(BLOCK_SIZE / 8 + 1);
+        if (!e->lit || !e->plain || !e->scratch || !e->gather || !e->bitmap) {
             s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
             break;
         }
@@ -595,6 +915,7 @@ mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
         mcz_outfile_abort(pk->out);
     }
     pk->st.tensors = pk->n;
+    pk->st.parts = pk->nparts;
     for (size_t i = 0; i < pk->n && !s; i++) {
         const uint8_t *e = pk->entries + i * MCZ_ENTRY_SIZE;
         uint32_t enc = mcz_rd32(e + MCZ_E_ENCODING);
@@ -612,7 +933,17 @@ mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
         ZSTD_freeCCtx(pk->encs[k].lit);
         ZSTD_freeCCtx(pk->encs[k].plain);
         free(pk->encs[k].scratch);
+        free(pk->encs[k].gather);
+        free(pk->encs[k].bitmap);
     }
+    free(pk->perm);
+    free(pk->inv);
+    free(pk->plist);
+    free(pk->owner);
+    free(pk->seen);
+    free(pk->mk);
+    free(pk->qp.p);
+    free(pk->partsec.p);
     free(pk->jobs);
     free(pk->entries);
     free(pk->wt);

@@ -186,22 +186,6 @@ typedef struct pool {
     atomic_size_t next;
 } pool;
 
-/* Release the pages that hold only this weight's values in a file mapping. */
-static void drop_pages(const mcz_model *m, const uint8_t *p, uint64_t len)
-{
-    uintptr_t a = (uintptr_t)p, e = a + len;
-    bool mapped = m->map && p >= m->map && p + len <= m->map + m->maplen;
-    for (size_t i = 0; !mapped && i < m->next; i++)
-        mapped = m->ext[i].addr && p >= m->ext[i].addr &&
-                 p + len <= m->ext[i].addr + m->ext[i].len;
-    long pg = sysconf(_SC_PAGESIZE);
-    if (!mapped || pg <= 0)
-        return;
-    uintptr_t s = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1), t = e & ~((uintptr_t)pg - 1);
-    if (t > s)
-        madvise((void *)s, t - s, MADV_DONTNEED);
-}
-
 /* The axis blocks run along: the reduction axis when it holds a block; for a convolution,
  * whose reduction also runs over the kernel, else its longest kernel axis that holds one
  * (a depthwise STFT basis [258, 1, 256]: along the 256); else -1 (per channel instead: blocks
@@ -258,7 +242,7 @@ static void run_job(const pool *pl, job *j)
         j->kept = "below --target-sqnr even at 8 bits";
         return;
     }
-    drop_pages(pl->m, j->data, j->nbytes);
+    mcz_model_release_pages(pl->m, j->data, j->nbytes);
 }
 
 static void *worker(void *arg)

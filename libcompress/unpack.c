@@ -55,3 +55,25 @@ mcz_status mcz_unpack(const char *in, const char *out, const mcz_unpack_opts *op
     mcz_model_free(m);
     return s;
 }
+
+mcz_status mcz_unpack_part(const char *in, size_t part, const char *out,
+                           const mcz_unpack_opts *opts, mcz_error *err)
+{
+    mcz_unpack_opts o = opts ? *opts : (mcz_unpack_opts){0};
+    mcz_file *f = mcz_open(in, err);
+    if (!f)
+        return err ? err->code : MCZ_ERR_FORMAT;
+    uint8_t *buf;
+    size_t len;
+    mcz_status s = mcz_build_part_onnx(f, part, o.threads, &buf, &len, err);
+    mcz_close(f);
+    if (s)
+        return s;
+    mcz_model *m = mcz_model_load_onnx_buffer(buf, len, in, err);
+    if (!m)
+        return err ? err->code : MCZ_ERR_FORMAT;
+    mcz_save_opts so = {.external_data = o.external_data, .force = o.force};
+    s = mcz_model_save_onnx(m, out, &so, err);
+    mcz_model_free(m);
+    return s;
+}

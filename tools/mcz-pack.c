@@ -11,8 +11,10 @@ static const char usage[] =
     "Usage: mcz-pack MODEL -o OUT.mcz [--level N] [-j N] [-f] [-q] [--json] [--report FILE]\n"
     "\n"
     "Pack an ONNX model (or an .mcz, recognised by content) into an .mcz container: every\n"
-    "weight losslessly compressed in independently decodable blocks (byte planes, zstd or\n"
-    "raw, whichever is smallest per tensor), the graph kept beside them.\n"
+    "weight losslessly compressed in independently decodable blocks (byte planes, zstd,\n"
+    "sparse or raw, whichever is smallest per tensor), the graph kept beside them.\n"
+    "Quantized weights (DequantizeLinear of constant codes) keep their integer codes, marked\n"
+    "with their scales so a loader can dequantize them.\n"
     "\n"
     "  -o, --output PATH  the .mcz to write ('-' for standard output)\n"
     "      --level N      zstd level 1..22 for plainly compressed tensors (default 19)\n"
@@ -37,19 +39,20 @@ static double now(void)
 
 static void json(FILE *f, const char *in, const char *out, const mcz_pack_stats *s, double sec)
 {
-    static const char *const enc[] = {"raw", "zstd", "planes"};
+    static const char *const enc[] = {"raw", "zstd", "planes", "sparse"};
     fputs("{\"input\": ", f);
     tool_json_str(f, in);
     fputs(", \"output\": ", f);
     tool_json_str(f, out);
     fprintf(f, ", \"tensors\": %zu, \"deduplicated\": %zu, \"raw_bytes\": %llu, "
                "\"stored_bytes\": %llu, \"file_bytes\": %llu, \"index_bytes\": %llu, "
-               "\"skeleton_bytes\": %llu, \"ratio\": %.4f, \"seconds\": %.3f, \"encodings\": {",
+               "\"skeleton_bytes\": %llu, \"ratio\": %.4f, \"seconds\": %.3f, \"quantized\": %zu, "
+               "\"encodings\": {",
             s->tensors, s->deduplicated, (unsigned long long)s->raw_bytes,
             (unsigned long long)s->stored_bytes, (unsigned long long)s->file_bytes,
             (unsigned long long)s->index_bytes, (unsigned long long)s->skeleton_bytes,
-            s->file_bytes ? (double)s->raw_bytes / (double)s->file_bytes : 0.0, sec);
-    for (int k = 0; k < 3; k++)
+            s->file_bytes ? (double)s->raw_bytes / (double)s->file_bytes : 0.0, sec, s->quantized);
+    for (int k = 0; k < 4; k++)
         fprintf(f, "%s\"%s\": {\"tensors\": %zu, \"raw_bytes\": %llu, \"stored_bytes\": %llu}",
                 k ? ", " : "", enc[k], s->count_by_encoding[k],
                 (unsigned long long)s->raw_by_encoding[k],
@@ -109,12 +112,13 @@ int main(int argc, char **argv)
     } else if (!c.quiet) {
         char a[32], b[32];
         fprintf(f, "%s -> %s: %s of weights in %s (%.3fx), %zu tensors (planes %zu, zstd %zu, "
-                   "raw %zu, shared %zu), %.2f s\n",
+                   "sparse %zu, raw %zu, shared %zu, quantized %zu), %.2f s\n",
                 in, c.output, tool_bytes(st.raw_bytes, a, sizeof a),
                 tool_bytes(st.file_bytes, b, sizeof b),
                 st.file_bytes ? (double)st.raw_bytes / (double)st.file_bytes : 0.0, st.tensors,
                 st.count_by_encoding[MCZ_ENC_PLANES], st.count_by_encoding[MCZ_ENC_ZSTD],
-                st.count_by_encoding[MCZ_ENC_RAW], st.deduplicated, sec);
+                st.count_by_encoding[MCZ_ENC_SPARSE], st.count_by_encoding[MCZ_ENC_RAW],
+                st.deduplicated, st.quantized, sec);
     }
     return TOOL_OK;
 }

@@ -5,21 +5,25 @@
 
 #include "mcz/model.h"
 #include "mcz/outfile.h"
+#include "mcz/pack.h"
 #include "mcz/partition.h"
 #include "tool.h"
 
 static const char usage[] =
-    "Usage: mcz-partition MODEL -o DIR/ (--parts K | --max-bytes SIZE | --cut T[,T...]...)\n"
-    "                     [--balance weights|nodes] [-f] [-q] [--json | --report FILE.json]\n"
+    "Usage: mcz-partition MODEL -o DIR/|OUT.mcz (--parts K | --max-bytes SIZE |\n"
+    "                     --cut T[,T...]...) [--balance weights|nodes] [-j N] [-f] [-q]\n"
+    "                     [--json | --report FILE.json]\n"
     "\n"
     "Split a model into K parts that load in parallel and, run one after another, compute\n"
     "what the whole model computes. DIR/ receives part-000.onnx, part-001.onnx, ... and\n"
     "manifest.json (the parts in an order in which they can run, each part's inputs and\n"
     "outputs). Weights (initializers, Constant nodes, and nodes that compute from weights\n"
     "only, like DequantizeLinear of a quantized weight) are copied into every part that\n"
-    "reads them; nodes with subgraphs (If/Loop/Scan) stay whole.\n"
+    "reads them; nodes with subgraphs (If/Loop/Scan) stay whole. OUT.mcz instead receives\n"
+    "one container: the whole model and each part's graph, every weight stored once, the\n"
+    "weights of each part together (mcz-unpack gives each part back as ONNX).\n"
     "\n"
-    "  -o, --output DIR/      the folder to write (OUT.mcz: one container, once available)\n"
+    "  -o, --output DIR/      the folder to write, or OUT.mcz: one container\n"
     "      --parts K          split into K parts along a topological order, balanced and cut\n"
     "                         where few and small activations cross\n"
     "      --max-bytes SIZE   the fewest parts that each hold at most SIZE of weights\n"
@@ -31,7 +35,9 @@ static const char usage[] =
     "                         parts); T,T,... are tensors crossing the same boundary (e.g.\n"
     "                         a U-Net's skips with its bottleneck). Refused when they do\n"
     "                         not separate the graph\n"
-    "  -f, --force            replace an existing folder of parts\n"
+    "  -j, --threads N        OUT.mcz: encoding threads (default 0 = all cores); the output\n"
+    "                         is the same\n"
+    "  -f, --force            replace an existing folder of parts (or OUT.mcz)\n"
     "  -q, --quiet            print nothing but errors\n"
     "      --json             print the report as JSON on standard output\n"
     "      --report FILE      write the JSON report to FILE\n"
@@ -186,6 +192,39 @@ static void text_report(const char *model, const char *out, const mcz_partition 
         printf("  %s\n", s.why_not_balanced);
 }
 
+/* One container: the whole model's skeleton and every part's, the weights stored once. */
+static mcz_status write_mcz(mcz_model *m, mcz_partition *p, const char *out,
+                            const tool_common *c, mcz_error *err)
+{
+    size_t K = mcz_partition_count(p);
+    mcz_pack_part *parts = calloc(K, sizeof *parts);
+    uint8_t **skel = calloc(K, sizeof *skel);
+    mcz_status s = parts && skel ? MCZ_OK : MCZ_ERR_NOMEM;
+    if (s) {
+        err->code = s;
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+    }
+    for (size_t k = 0; k < K && !s; k++) {
+        const mcz_part_info *pi = mcz_partition_part(p, k);
+        s = mcz_partition_serialize_part_skeleton(p, k, &skel[k], &parts[k].skeleton_len, err);
+        parts[k].skeleton = skel[k];
+        parts[k].n_weights = pi->n_weights;
+        parts[k].weights = pi->weights;
+        parts[k].n_inputs = pi->n_inputs;
+        parts[k].inputs = pi->inputs;
+        parts[k].n_outputs = pi->n_outputs;
+        parts[k].outputs = pi->outputs;
+    }
+    mcz_pack_opts o = {.threads = c->threads, .force = c->force, .nparts = K, .parts = parts};
+    if (!s)
+        s = mcz_pack(m, out, &o, NULL, err);
+    for (size_t k = 0; skel && k < K; k++)
+        free(skel[k]);
+    free(skel);
+    free(parts);
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     tool_init("mcz-partition");
@@ -277,19 +316,14 @@ int main(int argc, char **argv)
         rc = tool_fail(&err);
         goto out;
     }
-    if (to_mcz) {
-        tool_error(c.output, ".mcz output (one container with the parts) is not available yet; "
-                   "use -o DIR/");
-        rc = TOOL_FAIL;
-        goto out;
-    }
     /* the report file is opened first: an existing one without -f stops before any work */
     mcz_outfile *rep = NULL;
     if (c.report && !(rep = mcz_outfile_open(c.report, c.force, &err))) {
         rc = tool_fail(&err);
         goto out;
     }
-    if (mcz_partition_write_folder(p, c.output, c.force, &err) != MCZ_OK) {
+    if ((to_mcz ? write_mcz(m, p, c.output, &c, &err)
+                : mcz_partition_write_folder(p, c.output, c.force, &err)) != MCZ_OK) {
         mcz_outfile_abort(rep);
         rc = tool_fail(&err);
         goto out;

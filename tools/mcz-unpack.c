@@ -7,13 +7,15 @@
 #include "tool.h"
 
 static const char usage[] =
-    "Usage: mcz-unpack IN.mcz -o OUT.onnx [-f] [-j N] [-q]\n"
+    "Usage: mcz-unpack IN.mcz -o OUT.onnx [--part N] [-f] [-j N] [-q]\n"
     "\n"
     "Give back the ONNX model an .mcz holds, exactly as packed: same graph, same weight\n"
     "placement (initializer, Constant node, subgraph). Weights go to external data\n"
-    "(OUT.onnx.data) when the model is over 2 GiB.\n"
+    "(OUT.onnx.data) when the model is over 2 GiB. With --part N, the partition N of a\n"
+    "model split by mcz-partition -o OUT.mcz (counted from 0) as a model of its own.\n"
     "\n"
     "  -o, --output PATH  the ONNX model to write ('-' for standard output)\n"
+    "      --part N       write partition N instead of the whole model\n"
     "  -j, --threads N    decoding threads (default 0 = all cores)\n"
     "  -f, --force        overwrite an existing output\n"
     "  -q, --quiet        print nothing on success\n"
@@ -22,15 +24,24 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
+enum { OPT_PART = TOOL_OPT_USER };
+
 int main(int argc, char **argv)
 {
     tool_init("mcz-unpack");
-    static const struct option longopts[] = {TOOL_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        TOOL_COMMON_LONGOPTS, {"part", required_argument, NULL, OPT_PART}, {NULL, 0, NULL, 0}};
     tool_common c = {0};
     int opt;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1)
-        if (!tool_common_opt(&c, opt, optarg, usage))
+    long part = -1;
+    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (tool_common_opt(&c, opt, optarg, usage))
+            continue;
+        if (opt != OPT_PART)
             return tool_usage_error("invalid option");
+        if (tool_parse_int(optarg, 0, 65535, &part) != 0)
+            return tool_usage_error("invalid part '%s' (0..65535)", optarg);
+    }
     if (optind + 1 != argc)
         return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
     if (!c.output)
@@ -43,14 +54,20 @@ int main(int argc, char **argv)
     mcz_error err = {0};
     uint64_t items = 0, bytes = 0;
     mcz_file *f = mcz_open(in, NULL);
-    for (size_t i = 0; f && i < mcz_tensor_count(f); i++, items++)
+    for (size_t i = 0; f && part < 0 && i < mcz_tensor_count(f); i++, items++)
         bytes += mcz_tensor(f, i)->raw_bytes;
+    if (f && part >= 0 && (size_t)part >= mcz_part_count(f)) {
+        tool_error(in, "no partition %ld (the file has %zu)", part, mcz_part_count(f));
+        mcz_close(f);
+        return TOOL_FAIL;
+    }
     mcz_close(f); /* totals for the progress bar only: unpack reports errors itself */
     progress *bar = progress_start("unpack", items, bytes, c.quiet);
     mcz_unpack_opts o = {.threads = c.threads, .force = c.force,
                          .external_data = c.external_data, .progress = progress_callback,
                          .progress_ctx = bar};
-    mcz_status s = mcz_unpack(in, c.output, &o, &err);
+    mcz_status s = part >= 0 ? mcz_unpack_part(in, (size_t)part, c.output, &o, &err)
+                             : mcz_unpack(in, c.output, &o, &err);
     progress_done(bar);
     if (s != MCZ_OK)
         return tool_fail(&err);

@@ -36,6 +36,23 @@ static void planes_merge(uint8_t *dst, const uint8_t *const *pl, size_t n, unsig
     }
 }
 
+/* Sparse (format.md section 6): the non-zero elements `vals` to their places in the k
+ * elements of E bytes of dst, zeros elsewhere. */
+static void scatter(uint8_t *dst, const uint8_t *bm, const uint8_t *vals, size_t k, unsigned E)
+{
+    for (size_t j = 0; j < k; j++) {
+        if (!(j & 7) && !bm[j >> 3] && k - j >= 8) { /* a whole byte of zeros */
+            memset(dst + j * E, 0, 8 * E);
+            j += 7;
+        } else if (bm[j >> 3] >> (j & 7) & 1) {
+            memcpy(dst + j * E, vals, E);
+            vals += E;
+        } else {
+            memset(dst + j * E, 0, E);
+        }
+    }
+}
+
 typedef struct worker {
     ZSTD_DCtx *dctx;
     uint8_t *buf; /* decoded planes, then (when checking) the decoded block */
@@ -53,7 +70,7 @@ static mcz_status decode_block(const mcz_file *f, size_t ti, uint64_t b, uint8_t
     uint64_t gb = t->first_block + b, bs = p->block_size;
     size_t n = (size_t)(b + 1 < t->nblocks ? bs : p->raw_bytes - b * bs), m = n / p->planes;
     const uint8_t *src = f->base + f->blk_off[gb], *ent = f->blocks + MCZ_BLOCK_ENTRY_SIZE * gb;
-    const uint8_t *seg = f->segs + 4 * (t->first_seg + b * p->planes), *plane[8];
+    const uint8_t *seg = f->segs + 4 * (t->first_seg + b * p->planes), *plane[9];
     size_t stored = 0;
     for (unsigned k = 0; k < p->planes; k++)
         stored += mcz_rd32(seg + 4 * k);
@@ -61,32 +78,50 @@ static mcz_status decode_block(const mcz_file *f, size_t ti, uint64_t b, uint8_t
         FAIL(MCZ_ERR_CHECKSUM, "%s: tensor '%s': block %llu (bytes %llu..%llu): checksum "
              "mismatch", f->name, p->name, ULL(b), ULL(f->blk_off[gb]),
              ULL(f->blk_off[gb] + stored));
-    int check = dst == NULL;
-    if ((p->planes > 1 || check) && 2 * n > w->cap) {
+    int check = dst == NULL, sparse = p->encoding == MCZ_ENC_SPARSE;
+    /* planes | (sparse: merged non-zero values) | (checking: the decoded block) */
+    size_t need = (sparse ? 4 : 2) * n + 16, pos = 0, nnz = 0, E = p->planes - sparse;
+    if ((p->planes > 1 || check) && need > w->cap) {
         free(w->buf);
-        if (!(w->buf = malloc(2 * n)))
+        if (!(w->buf = malloc(need)))
             FAIL(MCZ_ERR_NOMEM, "%s: out of memory for a %zu-byte block", f->name, n);
-        w->cap = 2 * n;
+        w->cap = need;
     }
-    dst = check ? w->buf + n : dst;
+    dst = check ? w->buf + (sparse ? 3 : 1) * n + 16 : dst;
     for (unsigned k = 0; k < p->planes; k++) {
         size_t len = mcz_rd32(seg + 4 * k), r;
-        uint8_t *out = p->planes == 1 ? dst : w->buf + k * m;
+        size_t mk = !sparse ? m : k ? nnz : (n / E + 7) / 8; /* sparse: bitmap, then nnz */
+        uint8_t *out = p->planes == 1 ? dst : w->buf + pos;
         plane[k] = src;
-        if (len < m) {
+        if (len > mk)
+            FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block %llu: a %zu-byte segment for a "
+                 "%zu-byte plane", f->name, p->name, ULL(b), len, mk);
+        if (len < mk) {
             if (!w->dctx && !(w->dctx = ZSTD_createDCtx()))
                 FAIL(MCZ_ERR_NOMEM, "%s: out of memory", f->name);
-            if (ZSTD_isError(r = ZSTD_decompressDCtx(w->dctx, out, m, src, len)) || r != m)
+            if (ZSTD_isError(r = ZSTD_decompressDCtx(w->dctx, out, mk, src, len)) || r != mk)
                 FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block %llu plane %u does not decode to "
-                     "%zu bytes (%s)", f->name, p->name, ULL(b), k, m,
+                     "%zu bytes (%s)", f->name, p->name, ULL(b), k, mk,
                      ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
             plane[k] = out;
         } else if (p->planes == 1 && dst != src) {
             memcpy(dst, src, m);
         }
+        pos += mk;
         src += len;
+        if (sparse && k == 0) { /* count the bitmap's ones; bits past the elements are 0 */
+            for (size_t j = 0; j < mk; j++)
+                nnz += (size_t)__builtin_popcount(plane[0][j]);
+            if ((n / E) % 8 && plane[0][mk - 1] >> (n / E) % 8)
+                FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block %llu: bitmap bits past the last "
+                     "element", f->name, p->name, ULL(b));
+        }
     }
-    if (p->planes > 1)
+    if (sparse && E > 1)
+        planes_merge(w->buf + 2 * n, plane + 1, nnz * E, (unsigned)E, p->transform);
+    if (sparse)
+        scatter(dst, plane[0], E > 1 ? w->buf + 2 * n : plane[1], n / E, (unsigned)E);
+    else if (p->planes > 1)
         planes_merge(dst, plane, n, p->planes, p->transform);
     if (check && mcz_xxh64(dst, n) != mcz_rd64(ent + 8))
         FAIL(MCZ_ERR_CHECKSUM, "%s: tensor '%s': block %llu: decoded bytes do not match their "
@@ -149,6 +184,44 @@ static float half_to_float(uint16_t h)
     return e == 0x1f ? v : (h & 0x8000 ? -1.0f : 1.0f) * (float)(e ? 1024 + m : m) * scale;
 }
 
+/* Code j of 8- or 4-bit codes of dtype dt (format.md 5a). */
+static inline int code_at(const uint8_t *c, size_t j, int32_t dt)
+{
+    int v = dt >= 21 ? c[j >> 1] >> (4 * (j & 1)) & 15 : c[j];
+    return dt == 3 ? v - ((v & 0x80) << 1) : dt == 22 ? v - ((v & 8) << 1) : v;
+}
+
+/* Quantized tensor i as float32: the codes are decoded into the tail of dst and widened
+ * front to back (element j is read before its 4 bytes are written, and never overtaken). */
+static mcz_status dequantize(const mcz_file *f, size_t i, float *dst, mcz_error *err)
+{
+    const mcz_tensor_info *p = &f->t[i].pub;
+    const mcz_quant_info *q = p->quant;
+    size_t n = (size_t)p->count, ns = (size_t)f->t[q->scale].pub.count;
+    uint8_t *codes = (uint8_t *)dst + 4 * n - p->raw_bytes, *zp = NULL;
+    float *sc = malloc((ns ? ns : 1) * sizeof *sc);
+    mcz_status s = sc ? mcz_read_f32(f, q->scale, sc, ns, err)
+                      : mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", f->name);
+    if (!s && q->zero_point >= 0 && !(zp = mcz_read_alloc(f, (size_t)q->zero_point, err)))
+        s = err ? err->code : MCZ_ERR_NOMEM;
+    if (!s && !(s = read_tensor(f, i, codes, err))) {
+        size_t D = q->axis < 0 ? 1 : (size_t)p->dims[q->axis], in = 1, bs = q->block_size;
+        size_t nb = bs ? D / bs + (D % bs != 0) : D, j = 0;
+        for (int k = q->axis + 1; k < p->rank; k++) /* axis -1: D = 1, in = n */
+            in *= (size_t)p->dims[k];
+        for (size_t o = 0; o < (D && in ? n / D / in : 0); o++)
+            for (size_t a = 0; a < D; a++) {
+                size_t base = bs ? (o * nb + a / bs) * in : a, step = bs != 0;
+                for (size_t x = 0, si = base; x < in; x++, j++, si += step)
+                    dst[j] = (float)(code_at(codes, j, p->dtype) -
+                                     (zp ? code_at(zp, si, p->dtype) : 0)) * sc[si];
+            }
+    }
+    free(sc);
+    free(zp);
+    return s;
+}
+
 mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count, mcz_error *err)
 {
     mcz_status s = tensor_arg(f, i, err);
@@ -156,12 +229,14 @@ mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count, m
         return s;
     const mcz_tensor_info *p = &f->t[i].pub;
     size_t n = (size_t)p->count;
-    if (p->dtype != 1 && p->dtype != 10 && p->dtype != 16)
+    if (!p->quant && p->dtype != 1 && p->dtype != 10 && p->dtype != 16)
         FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': no float32 conversion from dtype %d",
              f->name, p->name, (int)p->dtype);
     if (count < p->count || !dst)
         FAIL(MCZ_ERR_ARG, "%s: tensor '%s': room for %zu floats, %llu needed", f->name, p->name,
              count, ULL(p->count));
+    if (p->quant)
+        return dequantize(f, i, dst, err);
     if (p->dtype == 1)
         return read_tensor(f, i, (uint8_t *)dst, err);
     /* 16-bit values decoded into the upper half, widened in place front to back */

@@ -124,9 +124,11 @@ static mcz_status read_sections(mcz_file *f, const uint8_t *ix, uint64_t isize, 
         if (size > isize - pos || flags & ~MCZ_SEC_REQUIRED)
             FAIL(MCZ_ERR_FORMAT, "%s: section %u (kind %u): %llu bytes past the index end or "
                  "bad flags", nm, k, kind, ULL(size));
-        if (kind >= 1 && kind <= MCZ_SEC_KNOWN && sec[kind].p)
+        /* METADATA and SPARSE have no meaning yet: unknown */
+        int known = kind >= 1 && kind <= MCZ_SEC_KNOWN && kind != 7 && kind != 9;
+        if (known && sec[kind].p)
             FAIL(MCZ_ERR_FORMAT, "%s: section kind %u appears twice", nm, kind);
-        if (kind >= 1 && kind <= MCZ_SEC_KNOWN)
+        if (known)
             sec[kind] = (section){ix + pos, size, 0};
         else if (flags & MCZ_SEC_REQUIRED)
             FAIL(MCZ_ERR_UNSUPPORTED, "%s: required section kind %u unknown to this library",
@@ -138,7 +140,7 @@ static mcz_status read_sections(mcz_file *f, const uint8_t *ix, uint64_t isize, 
     }
     if (pos != isize)
         FAIL(MCZ_ERR_FORMAT, "%s: %llu stray bytes at the end of the index", nm, ULL(isize - pos));
-    for (int k = 1; k <= MCZ_SEC_KNOWN; k++)
+    for (int k = 1; k <= MCZ_SEC_MANDATORY; k++)
         if (!sec[k].p)
             FAIL(MCZ_ERR_FORMAT, "%s: index lacks section kind %d", nm, k);
     if (sec[MCZ_SEC_TENSORS].size != (uint64_t)n * MCZ_ENTRY_SIZE)
@@ -180,10 +182,29 @@ static mcz_status read_tensor(mcz_file *f, section *sec, size_t i, int64_t **dim
     if (!s || s[name_len] != 0 || memchr(s, 0, name_len))
         FAIL(MCZ_ERR_FORMAT, "%s: tensor %zu: bad name", nm, i);
     p->name = (const char *)s;
-    if (enc > MCZ_ENC_PLANES || (flags & ~MCZ_TF_IN_SKELETON) || mcz_rd32(e + MCZ_E_PART) ||
-        mcz_rd64(e + MCZ_E_AUX_OFFSET) || mcz_rd64(e + MCZ_E_AUX_SIZE))
-        FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': encoding %u, flags 0x%x, partitions or "
-             "parameters unknown to this library", nm, p->name, enc, flags);
+    uint64_t aux = mcz_rd64(e + MCZ_E_AUX_OFFSET), aux_size = mcz_rd64(e + MCZ_E_AUX_SIZE);
+    p->part = mcz_rd32(e + MCZ_E_PART);
+    if (enc > MCZ_ENC_SPARSE || (flags & ~(MCZ_TF_IN_SKELETON | MCZ_TF_QUANTIZED)))
+        FAIL(MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': encoding %u or flags 0x%x unknown to this "
+             "library", nm, p->name, enc, flags);
+    if (p->part >= (f->nparts ? f->nparts : 1) || (i && p->part < f->t[i - 1].pub.part))
+        FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': partition %u (%zu partitions; tensors must go "
+             "in partition order)", nm, p->name, p->part, f->nparts);
+    if ((flags & MCZ_TF_QUANTIZED)
+            ? aux_size != MCZ_QREC_SIZE || aux % MCZ_QREC_SIZE ||
+                  aux >= sec[MCZ_SEC_QPARAMS].size || (flags & MCZ_TF_IN_SKELETON)
+            : aux || aux_size)
+        FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': parameters at %llu, %llu bytes: not a QPARAMS "
+             "record", nm, p->name, ULL(aux), ULL(aux_size));
+    if (flags & MCZ_TF_QUANTIZED) {
+        const uint8_t *q = sec[MCZ_SEC_QPARAMS].p + aux;
+        t->q = (mcz_quant_info){mcz_rd32(q), (long)mcz_rd32(q + 4) - 1, (int)mcz_rd32(q + 8),
+                                mcz_rd32(q + 12)};
+        p->quant = &t->q;
+        if (!all_zero(q + 16, 8))
+            FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': reserved QPARAMS bytes are not zero", nm,
+                 p->name);
+    }
     if (e[46] || e[47] || !all_zero(e + MCZ_E_RESERVED, MCZ_ENTRY_SIZE - MCZ_E_RESERVED))
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': reserved fields are not zero", nm, p->name);
     p->encoding = (mcz_encoding)enc;
@@ -214,14 +235,17 @@ static mcz_status read_tensor(mcz_file *f, section *sec, size_t i, int64_t **dim
     if (!p->in_skeleton && raw != want)
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': %llu raw bytes for %llu elements of dtype %d",
              nm, p->name, ULL(raw), ULL(count), (int)p->dtype);
-    if (enc == MCZ_ENC_PLANES ? (int)pl != es || (pl != 2 && pl != 4 && pl != 8) ||
-                                    p->transform > 1
+    unsigned E = enc == MCZ_ENC_SPARSE ? pl - 1 : pl; /* element size (planes, sparse) */
+    if (enc >= MCZ_ENC_PLANES ? (int)E != es || (E != 2 && E != 4 && E != 8 &&
+                                                 (E != 1 || enc != MCZ_ENC_SPARSE)) ||
+                                    p->transform > (E > 1)
                               : pl != 1 || p->transform)
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': %u planes, transform %u do not fit encoding %u",
              nm, p->name, pl, p->transform, enc);
-    if (raw == 0 ? bs != 0 || p->stored_bytes : bs == 0 || bs > MCZ_MAX_BLOCK || bs % pl)
+    if (raw == 0 ? bs != 0 || p->stored_bytes : bs == 0 || bs > MCZ_MAX_BLOCK || bs % E)
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block size %llu", nm, p->name, ULL(bs));
-    if (!p->in_skeleton && (p->offset % MCZ_ALIGN || p->offset < MCZ_HEADER_SIZE ||
+    uint64_t align = enc == MCZ_ENC_RAW && p->stored_bytes >= MCZ_ALIGN ? MCZ_ALIGN : 8;
+    if (!p->in_skeleton && (p->offset % align || p->offset < MCZ_HEADER_SIZE ||
                             p->offset > payload_end || p->stored_bytes > payload_end - p->offset))
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': payload at byte %llu, %llu bytes: outside the "
              "payload area or misaligned", nm, p->name, ULL(p->offset), ULL(p->stored_bytes));
@@ -237,19 +261,40 @@ static mcz_status read_tensor(mcz_file *f, section *sec, size_t i, int64_t **dim
     const uint8_t *seg = take(sg, t->nblocks * pl * 4);
     uint64_t sum = 0;
     for (uint64_t b = 0; b < t->nblocks; b++) {
-        uint64_t m = (b + 1 < t->nblocks ? bs : raw - b * bs) / pl;
+        uint64_t m = (b + 1 < t->nblocks ? bs : raw - b * bs) / E;
         f->blk_off[t->first_block + b] = p->offset + sum;
         for (unsigned k = 0; k < pl; k++) {
             uint32_t len = mcz_rd32(seg + 4 * (b * pl + k));
-            if (len > m || (enc == MCZ_ENC_RAW && len != m))
+            uint64_t mk = enc == MCZ_ENC_SPARSE && k == 0 ? m / 8 + (m % 8 != 0) : m; /* bitmap */
+            if (len > mk || (enc == MCZ_ENC_RAW && len != mk))
                 FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': block %llu: segment of %u bytes for a "
-                     "%llu-byte plane", nm, p->name, ULL(b), len, ULL(m));
+                     "%llu-byte plane", nm, p->name, ULL(b), len, ULL(mk));
             sum += len;
         }
     }
     if (sum != p->stored_bytes)
         FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s': segments add up to %llu bytes, payload is %llu",
              nm, p->name, ULL(sum), ULL(p->stored_bytes));
+    return MCZ_OK;
+}
+
+/* A quantized tensor against the tensors its record names (format.md 5a). */
+static mcz_status check_quant(const mcz_file *f, const mcz_tensor_info *p, mcz_error *err)
+{
+    const mcz_quant_info *q = p->quant;
+    int32_t d = p->dtype;
+    const mcz_tensor_info *s = q->scale < f->n ? &f->t[q->scale].pub : NULL;
+    const mcz_tensor_info *z = q->zero_point >= 0 && q->zero_point < (long)f->n
+                                   ? &f->t[q->zero_point].pub : NULL;
+    int axis_ok = q->axis >= -1 && q->axis < p->rank && (q->axis >= 0 || !q->block_size);
+    uint64_t D = axis_ok && q->axis >= 0 ? (uint64_t)p->dims[q->axis] : 0, b = q->block_size;
+    uint64_t want = q->axis < 0 ? 1 : !b ? D : D ? p->count / D * (D / b + (D % b != 0)) : 0;
+    if ((d != 2 && d != 3 && d != 21 && d != 22) || !axis_ok || !s || (q->zero_point >= 0 && !z) ||
+        (s->dtype != 1 && s->dtype != 10 && s->dtype != 16) || s->quant || s->in_skeleton ||
+        s->count != want || (z && (z->dtype != d || z->quant || z->in_skeleton || z->count != want)))
+        FAIL(MCZ_ERR_FORMAT, "%s: tensor '%s' (dtype %d): its quantization (scales: tensor %zu, "
+             "zero points: %ld, axis %d, block %u) does not fit the tensors it names", f->name,
+             p->name, (int)d, q->scale, q->zero_point, q->axis, q->block_size);
     return MCZ_OK;
 }
 
@@ -298,9 +343,22 @@ static mcz_status parse(mcz_file *f, mcz_error *err)
     f->skel_len = sec[MCZ_SEC_SKELETON].size;
     f->payload_end = mcz_rd64(f->base + f->size - MCZ_FOOTER_SIZE); /* the index offset */
     int64_t *dimp = f->dims;
+    const section *ps = &sec[MCZ_SEC_PARTS];
+    f->nparts = ps->p && ps->size >= 8 ? mcz_rd32(ps->p) : 0;
+    if (ps->p && (f->nparts == 0 || f->nparts > MCZ_MAX_PARTS))
+        FAIL(f->nparts ? MCZ_ERR_LIMIT : MCZ_ERR_FORMAT, "%s: PARTS: %zu partitions (1 to %u)",
+             f->name, f->nparts, MCZ_MAX_PARTS);
+    if (sec[MCZ_SEC_QPARAMS].size % MCZ_QREC_SIZE)
+        FAIL(MCZ_ERR_FORMAT, "%s: QPARAMS of %llu bytes", f->name,
+             ULL(sec[MCZ_SEC_QPARAMS].size));
     for (size_t i = 0; i < f->n; i++)
         if ((s = read_tensor(f, sec, i, &dimp, f->payload_end, err)))
             return s;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->t[i].pub.quant && (s = check_quant(f, &f->t[i].pub, err)))
+            return s;
+    if (ps->p && (s = mcz_read_parts(f, ps->p, ps->size, err)))
+        return s;
     for (int k = MCZ_SEC_NAMES; k <= MCZ_SEC_SEGMENTS; k++)
         if (sec[k].pos != sec[k].size)
             FAIL(MCZ_ERR_FORMAT, "%s: section kind %d has %llu bytes no tensor uses", f->name,
@@ -367,6 +425,7 @@ void mcz_close(mcz_file *f)
         munmap((void *)f->base, f->size);
     free(f->index_buf);
     free(f->t);
+    free(f->parts);
     free(f);
 }
 
@@ -396,6 +455,6 @@ long mcz_find(const mcz_file *f, const char *name)
 
 const char *mcz_encoding_name(int encoding)
 {
-    static const char *const names[] = {"raw", "zstd", "planes"};
-    return encoding >= 0 && encoding <= MCZ_ENC_PLANES ? names[encoding] : "?";
+    static const char *const names[] = {"raw", "zstd", "planes", "sparse"};
+    return encoding >= 0 && encoding <= MCZ_ENC_SPARSE ? names[encoding] : "?";
 }

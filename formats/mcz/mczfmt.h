@@ -17,9 +17,11 @@
 /* Sizes (bytes), section kinds, entry field offsets: format.md sections 2-5. */
 enum { MCZ_HEADER_SIZE = 64, MCZ_FOOTER_SIZE = 64, MCZ_ALIGN = 64, MCZ_INDEX_HEADER_SIZE = 32,
        MCZ_SECTION_HEADER_SIZE = 16, MCZ_ENTRY_SIZE = 128, MCZ_BLOCK_ENTRY_SIZE = 16 };
-enum { MCZ_CODEC_NONE = 0, MCZ_CODEC_ZSTD = 1, MCZ_SEC_REQUIRED = 1, MCZ_TF_IN_SKELETON = 1 };
+enum { MCZ_CODEC_NONE = 0, MCZ_CODEC_ZSTD = 1, MCZ_SEC_REQUIRED = 1, MCZ_TF_IN_SKELETON = 1,
+       MCZ_TF_QUANTIZED = 2, MCZ_QREC_SIZE = 24, MCZ_PART_HEADER_SIZE = 24 };
 enum { MCZ_SEC_TENSORS = 1, MCZ_SEC_NAMES, MCZ_SEC_DIMS, MCZ_SEC_BLOCKS, MCZ_SEC_SEGMENTS,
-       MCZ_SEC_SKELETON, MCZ_SEC_KNOWN = MCZ_SEC_SKELETON };
+       MCZ_SEC_SKELETON, MCZ_SEC_METADATA, MCZ_SEC_QPARAMS, MCZ_SEC_SPARSE, MCZ_SEC_PARTS,
+       MCZ_SEC_KNOWN = MCZ_SEC_PARTS, MCZ_SEC_MANDATORY = MCZ_SEC_SKELETON };
 enum { MCZ_E_NAME_LEN = 0, MCZ_E_DTYPE = 4, MCZ_E_RANK = 8, MCZ_E_ENCODING = 12,
        MCZ_E_DATA_OFFSET = 16, MCZ_E_STORED = 24, MCZ_E_RAW = 32, MCZ_E_BLOCK_SIZE = 40,
        MCZ_E_PLANES = 44, MCZ_E_TRANSFORM = 45, MCZ_E_FLAGS = 48, MCZ_E_PART = 52,
@@ -35,6 +37,8 @@ enum { MCZ_E_NAME_LEN = 0, MCZ_E_DTYPE = 4, MCZ_E_RANK = 8, MCZ_E_ENCODING = 12,
 #define MCZ_MAX_INDEX ((uint64_t)1 << 30)
 #define MCZ_MAX_BLOCK (1u << 24)
 #define MCZ_RANK_MAX 32u
+#define MCZ_MAX_PARTS 65536u
+#define MCZ_MAX_PART_NAMES (1u << 20)
 
 static inline uint32_t mcz_rd32(const uint8_t *p)
 {
@@ -57,6 +61,7 @@ uint64_t mcz_raw_size(int32_t dtype, uint64_t count, int *ok);
 
 typedef struct tensor {
     mcz_tensor_info pub;
+    mcz_quant_info q;
     uint64_t first_block, nblocks; /* blocks: into mcz_file.blk_off and the BLOCKS section */
     uint64_t first_seg;            /* into the SEGMENTS section */
 } tensor;
@@ -72,13 +77,27 @@ struct mcz_file {
     tensor *t;
     int64_t *dims;
     uint32_t *hash;                     /* tensor index + 1, 0 = empty; open addressing */
+    size_t nparts;
+    struct mcz_fpart *parts;                 /* PARTS: descriptions and skeletons */
     char name[];                        /* for messages */
 };
+
+typedef struct mcz_fpart {
+    mcz_part_desc pub;
+    const uint8_t *skel;
+} mcz_fpart;
 
 /* Decode every block of the tensors with dst[i] != NULL into dst[i] or, with dst == NULL,
  * every block of every tensor into scratch memory, checking the decoded checksums too. The
  * error reported is that of the first failing tensor in table order (*bad: its index). */
 mcz_status mcz_run_blocks(const mcz_file *f, int threads, void *const *dst, long *bad,
                           mcz_error *err);
+
+/* The ONNX model from skeleton (skel, len) with the decoded tensors of `sel` (n indices, or
+ * every tensor when sel is NULL); a marker of a tensor outside `sel` is a format error. */
+mcz_status mcz_build(const mcz_file *f, const uint8_t *skel, size_t len, const uint32_t *sel,
+                     size_t n, int threads, uint8_t **out, size_t *out_len, mcz_error *err);
+/* Read PARTS (called by the loader's parse once the tensors are read). */
+mcz_status mcz_read_parts(mcz_file *f, const uint8_t *p, uint64_t size, mcz_error *err);
 
 #endif

@@ -9,18 +9,9 @@
 
 #define MAX_DEPTH 64
 
-static const uint8_t marker_magic[8] = {'M', 'C', 'Z', 1, 'W', 'G', 'T', 0};
-
-void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN])
-{
-    memcpy(out, marker_magic, 8);
-    for (int i = 0; i < 8; i++)
-        out[8 + i] = (uint8_t)(index >> (8 * i));
-}
-
 int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index)
 {
-    if (len != MCZ_MARKER_LEN || memcmp(p, marker_magic, 8) != 0)
+    if (len != MCZ_MARKER_LEN || memcmp(p, MCZ_MARKER_MAGIC, 8) != 0)
         return 0;
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)

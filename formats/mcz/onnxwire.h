@@ -21,6 +21,8 @@
 
 /* A marker stands in for a payload: "MCZ\x01WGT\x00" then the payload's index (u64 LE). */
 #define MCZ_MARKER_LEN 16
+#define MCZ_MARKER_MAGIC "MCZ\x01WGT" /* and its NUL: 8 bytes */
+/* (the writer's side, in libcompress) */
 void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN]);
 /* 1 and *index if (p, len) is a marker, else 0. */
 int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index);

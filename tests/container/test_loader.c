@@ -471,6 +471,7 @@ static void m_dtype_unknown(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 4, 99
 static void m_dtype_string(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 4, 8); }
 static void m_dtype_size(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 4, 5); } /* int16 */
 static void m_encoding_3(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 12, 3); }
+static void m_encoding_4(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 12, 4); }
 static void m_encoding_16(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 12, 16); }
 static void m_raw_size(uint8_t *f, size_t *len) { mk_set64(f + E(0) + 32, 17); }
 static void m_planes_3(uint8_t *f, size_t *len) { f[E(2) + 44] = 3; }
@@ -496,7 +497,8 @@ static void m_raw_seg_short(uint8_t *f, size_t *len)
 }
 static void m_part(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 52, 1); }
 static void m_aux(uint8_t *f, size_t *len) { mk_set64(f + E(1) + 64, 8); }
-static void m_flags(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 48, 2); }
+static void m_flags(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 48, 4); }
+static void m_quant_no_params(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 48, 2); }
 static void m_skel_flag_on_float(uint8_t *f, size_t *len) { mk_set32(f + E(1) + 48, 1); }
 static void m_reserved(uint8_t *f, size_t *len) { f[E(1) + 100] = 1; }
 static void m_reserved46(uint8_t *f, size_t *len) { f[E(1) + 46] = 1; }
@@ -604,8 +606,9 @@ static const bad_case bad_cases[] = {
     {"dtype 99", m_dtype_unknown, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, "dtype 99"},
     {"string without the skeleton flag", m_dtype_string, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
     {"raw size does not fit dtype", m_dtype_size, 1, AT_OPEN, MCZ_ERR_FORMAT, "raw bytes"},
-    {"encoding 3", m_encoding_3, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, "encoding 3"},
-    {"encoding 16 (quantized)", m_encoding_16, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
+    {"encoding 3 (sparse) with 1 plane", m_encoding_3, 1, AT_OPEN, MCZ_ERR_FORMAT, "encoding 3"},
+    {"encoding 4 (reserved)", m_encoding_4, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
+    {"encoding 16 (reserved, lossy)", m_encoding_16, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
     {"raw size 17 for 4 floats", m_raw_size, 1, AT_OPEN, MCZ_ERR_FORMAT, NULL},
     {"3 planes", m_planes_3, 1, AT_OPEN, MCZ_ERR_FORMAT, "planes"},
     {"planes on zstd", m_planes_on_zstd, 1, AT_OPEN, MCZ_ERR_FORMAT, "planes"},
@@ -624,8 +627,9 @@ static const bad_case bad_cases[] = {
     {"segments do not add up", m_stored_sum, 1, AT_OPEN, MCZ_ERR_FORMAT, "add up"},
     {"segment larger than its plane", m_seg_over, 1, AT_OPEN, MCZ_ERR_FORMAT, "segment"},
     {"raw tensor with a short segment", m_raw_seg_short, 1, AT_OPEN, MCZ_ERR_FORMAT, "segment"},
-    {"partition 1", m_part, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
-    {"quantization parameters", m_aux, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
+    {"partition 1 without PARTS", m_part, 1, AT_OPEN, MCZ_ERR_FORMAT, "partition 1"},
+    {"aux_size without the quantized flag", m_aux, 1, AT_OPEN, MCZ_ERR_FORMAT, NULL},
+    {"quantized flag without QPARAMS", m_quant_no_params, 1, AT_OPEN, MCZ_ERR_FORMAT, NULL},
     {"unknown tensor flag", m_flags, 1, AT_OPEN, MCZ_ERR_UNSUPPORTED, NULL},
     {"skeleton flag on a float", m_skel_flag_on_float, 1, AT_OPEN, MCZ_ERR_FORMAT, NULL},
     {"entry reserved bytes", m_reserved, 1, AT_OPEN, MCZ_ERR_FORMAT, "reserved"},

@@ -15,6 +15,19 @@ extern "C" {
 
 #define MCZ_PACK_DEFAULT_LEVEL 19
 
+/* One partition of the model for mcz_pack (docs/format.md 7a), e.g. from mcz/partition.h. The
+ * pointers are only read during mcz_pack. */
+typedef struct mcz_pack_part {
+    const uint8_t *skeleton;  /* the part's ONNX skeleton: markers name indices of the
+                                 model's weight table (mcz_partition_serialize_part_skeleton) */
+    size_t skeleton_len;
+    size_t n_weights;
+    const size_t *weights;    /* the weights it reads: model weight-table indices */
+    size_t n_inputs, n_outputs;
+    const char *const *inputs;  /* its graph's inputs and outputs, in order */
+    const char *const *outputs;
+} mcz_pack_part;
+
 /* Options for mcz_pack. Zero-initialised means the defaults. */
 typedef struct mcz_pack_opts {
     int level;   /* zstd level (1..22) for plainly compressed tensors; 0: MCZ_PACK_DEFAULT_LEVEL.
@@ -24,6 +37,10 @@ typedef struct mcz_pack_opts {
     int force;   /* overwrite an existing output */
     mcz_progress_fn progress; /* optional: called as each tensor is written (model.h) */
     void *progress_ctx;
+    size_t nparts;              /* > 0: also store these partitions (a PARTS section); the
+                                 * table is then ordered by owning part (the first part that
+                                 * lists a weight; unlisted weights go to the last part) */
+    const mcz_pack_part *parts;
 } mcz_pack_opts;
 
 /* What mcz_pack did. */
@@ -35,9 +52,11 @@ typedef struct mcz_pack_stats {
     uint64_t file_bytes;       /* size of the .mcz */
     uint64_t skeleton_bytes;   /* the model without its weights, before compression */
     uint64_t index_bytes;      /* index as stored */
-    size_t count_by_encoding[3];     /* by mcz_encoding: raw, zstd, planes */
-    uint64_t raw_by_encoding[3];
-    uint64_t stored_by_encoding[3];
+    size_t count_by_encoding[4];     /* by mcz_encoding: raw, zstd, planes, sparse */
+    uint64_t raw_by_encoding[4];
+    uint64_t stored_by_encoding[4];
+    size_t quantized;          /* tensors stored as integer codes with a QPARAMS record */
+    size_t parts;              /* partitions stored (0: none) */
 } mcz_pack_stats;
 
 /* Write `m` as an .mcz container to `path` ("-" for standard output), tensor by tensor with
@@ -46,7 +65,13 @@ typedef struct mcz_pack_stats {
  * not depend on the thread count. Atomic
  * (mcz/outfile.h): on error the destination is untouched. `stats` may be NULL. Returns MCZ_OK
  * or an error (MCZ_ERR_EXISTS, MCZ_ERR_IO, MCZ_ERR_LIMIT for a name or model beyond the
- * format's caps, MCZ_ERR_NOMEM, errors reading the weights). `opts` may be NULL. */
+ * format's caps, MCZ_ERR_NOMEM, errors reading the weights; MCZ_ERR_ARG or MCZ_ERR_FORMAT for
+ * parts naming weights the model lacks). `opts` may be NULL.
+ * Weights in ONNX QDQ form (mcz/qdq.h) whose codes, scales and zero points all have payloads
+ * are flagged quantized with a QPARAMS record (format.md 5a). Per tensor the smallest of raw,
+ * zstd, byte planes and, when a tenth of its elements or more are zero, sparse (a bitmap and
+ * the non-zero elements) is kept; MCZ_PACK_NO_SPARSE=1 in the environment disables sparse
+ * (for measurements). */
 mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
                     mcz_pack_stats *stats, mcz_error *err);
 
@@ -69,6 +94,11 @@ typedef struct mcz_unpack_opts {
     mcz_progress_fn progress; /* optional: called once the weights are decoded, then written */
     void *progress_ctx;
 } mcz_unpack_opts;
+
+/* Partition `part` of the .mcz `in` as an ONNX model (mcz_build_part_onnx), written as
+ * mcz_unpack writes. MCZ_ERR_NOT_FOUND when the file has no such partition. */
+mcz_status mcz_unpack_part(const char *in, size_t part, const char *out,
+                           const mcz_unpack_opts *opts, mcz_error *err);
 
 /* .mcz -> ONNX: the model exactly as packed (same graph, same weight placement), written
  * with mcz_model_save_onnx. `opts` may be NULL. Returns MCZ_OK or the error. */

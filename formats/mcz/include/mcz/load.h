@@ -66,7 +66,16 @@ typedef enum mcz_encoding {
     MCZ_ENC_RAW = 0,    /* the raw bytes: usable in place (mcz_tensor_data) */
     MCZ_ENC_ZSTD = 1,   /* zstd frames of the raw bytes */
     MCZ_ENC_PLANES = 2, /* byte planes of the elements, each zstd or stored */
+    MCZ_ENC_SPARSE = 3, /* bitmap of the non-zero elements + their byte planes */
 } mcz_encoding;
+
+/* How integer codes dequantize (docs/format.md 5a): value = (code - zero point) x scale. */
+typedef struct mcz_quant_info {
+    size_t scale;        /* tensor index of the scales (float32, float16 or bfloat16) */
+    long zero_point;     /* tensor index of the zero points, or -1 (zero point 0) */
+    int axis;            /* -1: one scale for the whole tensor */
+    uint32_t block_size; /* 0: one scale per index along axis; else per block of indices */
+} mcz_quant_info;
 
 /* What the table says about one tensor. Owned by the mcz_file; valid until mcz_close. */
 typedef struct mcz_tensor_info {
@@ -83,6 +92,9 @@ typedef struct mcz_tensor_info {
     unsigned transform;     /* 0 none, 1 sign rotated to the low bit before splitting */
     uint32_t block_size;    /* decoded bytes per independently decodable block */
     int in_skeleton;        /* values kept in the skeleton (strings...): nothing to read */
+    const mcz_quant_info *quant; /* integer codes with scales (mcz_read_f32 dequantizes), or
+                                    NULL */
+    uint32_t part;          /* the partition whose payload area holds it (0 if none) */
 } mcz_tensor_info;
 
 /* Open the container at `path` (memory-mapped). Header, footer and index are checked
@@ -124,14 +136,15 @@ MCZ_API mcz_status mcz_read(const mcz_file *f, size_t i, void *dst, size_t dst_l
 MCZ_API void *mcz_read_alloc(const mcz_file *f, size_t i, mcz_error *err);
 
 /* Decode tensor i as float32 into `dst` (caller-owned, room for `count` >= the tensor's count
- * floats). Converts float, float16 and bfloat16 (exactly); other dtypes give
- * MCZ_ERR_UNSUPPORTED (int8/int4 dequantization comes with quantized encodings). Other errors
- * as mcz_read. */
+ * floats). Converts float, float16 and bfloat16 (exactly) and dequantizes quantized codes
+ * (int8/uint8/int4/uint4 with their scales and zero points, as ONNX DequantizeLinear does);
+ * other dtypes give MCZ_ERR_UNSUPPORTED. Other errors as mcz_read. */
 MCZ_API mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count,
                                 mcz_error *err);
 
 /* Values of a MCZ_ENC_RAW tensor in place: *data points into the mapping or the buffer given
- * to mcz_open_buffer (owned by `f`, 64-byte aligned when the mapping is, valid until
+ * to mcz_open_buffer (owned by `f`, 64-byte aligned when the mapping is and the tensor has 64
+ * bytes or more, else 8-byte aligned; valid until
  * mcz_close), after every block checksum has been checked. Other encodings give
  * MCZ_ERR_UNSUPPORTED (use mcz_read). */
 MCZ_API mcz_status mcz_tensor_data(const mcz_file *f, size_t i, const void **data,
@@ -160,8 +173,41 @@ MCZ_API mcz_status mcz_verify(const mcz_file *f, int threads, long *bad_tensor,
 MCZ_API mcz_status mcz_build_onnx(const mcz_file *f, int threads, uint8_t **out,
                                   size_t *out_len, mcz_error *err);
 
-/* "raw", "zstd", "planes", or "?" (static). */
+/* "raw", "zstd", "planes", "sparse", or "?" (static). */
 MCZ_API const char *mcz_encoding_name(int encoding);
+
+/* ---- Partitions (docs/format.md 7a) ---------------------------------------------------- */
+
+/* One partition of a model split by mcz-partition: a sub-model that runs after the parts
+ * before it. Owned by the mcz_file; valid until mcz_close. */
+typedef struct mcz_part_desc {
+    size_t tensor_count;
+    const uint32_t *tensors;       /* the tensors it reads (table indices, ascending) */
+    size_t input_count, output_count;
+    const char *const *inputs;     /* its graph's inputs: model inputs or earlier parts' outputs */
+    const char *const *outputs;
+    uint64_t weight_bytes;         /* raw bytes of its tensors (shared ones counted in each) */
+    uint64_t skeleton_bytes;
+} mcz_part_desc;
+
+/* Number of partitions: 0 when the file holds one unsplit model. */
+MCZ_API size_t mcz_part_count(const mcz_file *f);
+
+/* Partition p, or NULL when p >= mcz_part_count. */
+MCZ_API const mcz_part_desc *mcz_part(const mcz_file *f, size_t p);
+
+/* Decode the tensors of partition p whose dst[i] is not NULL (`dst` as for mcz_load_all: one
+ * entry per tensor of the file) with `threads` threads. A part's payloads are contiguous in
+ * the file. To load every partition in parallel, one thread each, call mcz_load_all with
+ * threads = mcz_part_count(f). Errors as mcz_load_all, MCZ_ERR_NOT_FOUND for a bad p. */
+MCZ_API mcz_status mcz_load_part(const mcz_file *f, size_t p, int threads, void *const *dst,
+                                 mcz_error *err);
+
+/* Build partition p as a runnable ONNX model in memory (as mcz_build_onnx builds the whole
+ * model, which the file also holds). MCZ_ERR_FORMAT when its skeleton names a tensor outside
+ * its list. */
+MCZ_API mcz_status mcz_build_part_onnx(const mcz_file *f, size_t p, int threads, uint8_t **out,
+                                       size_t *out_len, mcz_error *err);
 
 #ifdef __cplusplus
 }
