@@ -1,6 +1,6 @@
 /* inspect-html.c - mcz-inspect --html: a self-contained HTML report (inline CSS and SVG, no
- * script, no external resource) of an ONNX model or an .mcz container: summary, operator
- * histogram, one row per weight with bytes before/after, encoding, sparsity and SQNR.
+ * script, no external resource) of an ONNX model or an .mcz container: summary, partitions,
+ * operator histogram, one row per weight with bytes before/after, encoding, sparsity and SQNR.
  * Layout and meaning of every column: docs/inspect-html.md. */
 #include "inspect-html.h"
 
@@ -15,6 +15,7 @@
 #include "mcz/qdq.h"
 #include "mcz/quant.h"
 #include "mcz/tensorstats.h"
+#include "inspect-mcz.h"
 #include "tool.h"
 
 #define BAR_W 220 /* width of a weight's bar chart, px */
@@ -100,6 +101,7 @@ typedef struct row {
     double sparsity;         /* fraction of zero values, < 0 when unknown */
     int sampled;             /* sparsity estimated from samples */
     double sqnr;             /* dB; NAN when unknown */
+    long part;               /* partitioned .mcz: the part whose payload area holds it; else -1 */
 } row;
 
 static size_t elem_bytes(int32_t dt)
@@ -258,7 +260,7 @@ static const char css[] =
     ".legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;"
     "vertical-align:-1px}.before{fill:#b8c2cf;background:#b8c2cf}"
     ".after{fill:#2f6fde;background:#2f6fde}.op{fill:#3b9a6b}"
-    ".note{color:#5a6472;font-size:12px}";
+    ".note{color:#5a6472;font-size:12px}.part{fill:#c2791b}";
 
 static void ops_section(FILE *o, const op_hist *h)
 {
@@ -289,6 +291,62 @@ static void bar(FILE *o, uint64_t before, uint64_t after, uint64_t max)
                "<rect class=\"before\" x=\"0\" y=\"1\" width=\"%u\" height=\"6\" />"
                "<rect class=\"after\" x=\"0\" y=\"9\" width=\"%u\" height=\"6\" /></svg></td>",
             BAR_W, wb ? wb : before ? 1 : 0, wa ? wa : after ? 1 : 0);
+}
+
+/* Up to PART_NAMES_MAX names, escaped, joined with ", "; "(none)" for none. */
+#define PART_NAMES_MAX 16
+static void names_cell(FILE *o, const char *const *names, size_t n)
+{
+    fputs("<td class=name>", o);
+    if (!n)
+        fputs("(none)", o);
+    for (size_t k = 0; k < n && k < PART_NAMES_MAX; k++) {
+        fputs(k ? ", " : "", o);
+        esc(o, names[k]);
+    }
+    if (n > PART_NAMES_MAX)
+        fprintf(o, " (+%zu more)", n - PART_NAMES_MAX);
+    fputs("</td>", o);
+}
+
+/* The partitions of an .mcz split by mcz-partition (docs/format.md 7a): per part its tensor
+ * count, weight bytes as a bar, inputs and outputs. ONNX input (f NULL): nothing to show. */
+static void partitions_section(FILE *o, const mcz_file *f)
+{
+    fputs("<h2 id=partitions>Partitions</h2>\n", o);
+    size_t np = f ? mcz_part_count(f) : 0;
+    if (!f) {
+        fputs("<p id=part-count>No partitions: an ONNX file holds one model "
+              "(<code>mcz-partition MODEL -o OUT.mcz --parts K</code> splits one).</p>\n", o);
+        return;
+    }
+    if (!np) {
+        fputs("<p id=part-count>Not partitioned: the container holds one model.</p>\n", o);
+        return;
+    }
+    uint64_t max = 0;
+    for (size_t p = 0; p < np; p++)
+        max = mcz_part(f, p)->weight_bytes > max ? mcz_part(f, p)->weight_bytes : max;
+    fprintf(o, "<p id=part-count>%zu parts, listed in the order they run: each takes its inputs "
+               "from the model's inputs or from earlier parts' outputs. Each part's payloads are "
+               "contiguous in the file, so parts load in parallel.</p>\n", np);
+    fputs("<table id=part-table><tr><th class=n>part</th><th class=n>tensors</th>"
+          "<th class=n>weight bytes</th><th></th><th>inputs</th><th>outputs</th></tr>\n",
+          o);
+    for (size_t p = 0; p < np; p++) {
+        const mcz_part_desc *d = mcz_part(f, p);
+        unsigned w = max ? (unsigned)((double)d->weight_bytes * BAR_W / (double)max) : 0;
+        fprintf(o, "<tr><td class=n>%zu</td><td class=n>%zu</td>", p, d->tensor_count);
+        bytes_cell(o, d->weight_bytes);
+        fprintf(o, "<td><svg width=\"%d\" height=\"12\" role=\"img\">"
+                   "<rect class=\"part\" x=\"0\" y=\"1\" width=\"%u\" height=\"10\" />"
+                   "</svg></td>", BAR_W, w ? w : d->weight_bytes ? 1 : 0);
+        names_cell(o, d->inputs, d->input_count);
+        names_cell(o, d->outputs, d->output_count);
+        fputs("</tr>\n", o);
+    }
+    fputs("</table>\n<p class=note>Weight bytes: the raw bytes of the tensors a part reads; a "
+          "weight several parts read is stored once in the file but counted in each.</p>\n", o);
 }
 
 static void write_page(FILE *o, const char *path, mcz_model *m, const mcz_file *f,
@@ -348,7 +406,10 @@ static void write_page(FILE *o, const char *path, mcz_model *m, const mcz_file *
         fprintf(o, "<dt>file</dt><dd>%s</dd>\n", tool_bytes(file_size, b1, sizeof b1));
     }
     fprintf(o, "<dt>quantized</dt><dd>%zu weights in QDQ form</dd>\n", nquant);
+    if (f)
+        fprintf(o, "<dt>partitions</dt><dd>%zu</dd>\n", mcz_part_count(f));
     fputs("</dl>\n", o);
+    partitions_section(o, f);
     ops_section(o, h);
 
     fputs("<h2 id=weights>Weights</h2>\n<p class=legend>bytes:<span class=before></span>", o);
@@ -360,7 +421,9 @@ static void write_page(FILE *o, const char *path, mcz_model *m, const mcz_file *
           "<th>shape</th><th>location</th><th>", o);
     fputs(f ? "encoding" : "quantization", o);
     fputs("</th><th class=n>before</th><th class=n>after</th><th>bytes</th>"
-          "<th class=n>sparsity</th><th class=n>SQNR</th></tr>\n", o);
+          "<th class=n>sparsity</th><th class=n>SQNR</th>", o);
+    int parts = f && mcz_part_count(f);
+    fputs(parts ? "<th class=n>part</th></tr>\n" : "</tr>\n", o);
     for (size_t i = 0; i < nw; i++) {
         const mcz_weight *w = mcz_model_weight(m, i);
         const row *r = &rows[i];
@@ -390,6 +453,10 @@ static void write_page(FILE *o, const char *path, mcz_model *m, const mcz_file *
             fputs("<td class=n>exact</td>", o);
         else
             fprintf(o, "<td class=n>%.1f dB</td>", r->sqnr);
+        if (parts && r->part >= 0)
+            fprintf(o, "<td class=n>%ld</td>", r->part);
+        else if (parts)
+            fputs("<td class=n>&mdash;</td>", o);
         fputs("</tr>\n", o);
     }
     fputs("</table>\n<p class=note>Sparsity: the fraction of values equal to zero (quantized "
@@ -400,7 +467,6 @@ static void write_page(FILE *o, const char *path, mcz_model *m, const mcz_file *
     fputs(" SQNR: signal-to-quantization-noise ratio of a quantized weight against its float "
           "original; &mdash; when the file does not hold the original (the usual case: "
           "quantizing replaces it).</p>\n", o);
-    fputs("<h2 id=partitions>Partitions</h2>\n<p>No partitions.</p>\n", o);
     fprintf(o, "<p class=note>Written by mcz-inspect %s.</p>\n</body></html>\n",
             mcz_version());
 }
@@ -440,6 +506,7 @@ int inspect_html(const char *path, const char *out, int force)
         r->before = r->after = w->nbytes;
         r->sparsity = -1;
         r->sqnr = NAN;
+        r->part = -1;
         if (f) {
             long t = mcz_find(f, w->name);
             if (t >= 0) {
@@ -447,6 +514,9 @@ int inspect_html(const char *path, const char *out, int force)
                 r->before = ti->raw_bytes;
                 r->after = ti->in_skeleton ? 0 : ti->stored_bytes;
                 r->encoding = ti->in_skeleton ? "in skeleton" : mcz_encoding_name(ti->encoding);
+                r->part = mcz_part_count(f) && !ti->in_skeleton ? (long)ti->part : -1;
+                if (ti->quant) /* QDQ detection below refines it; this covers any skeleton */
+                    inspect_quant_scheme(ti, r->scheme, sizeof r->scheme);
             }
         }
     }

@@ -7,6 +7,7 @@
 #include "mcz/qdq.h"
 #include "mcz/roles.h"
 #include "inspect-html.h"
+#include "inspect-mcz.h"
 #include "tool.h"
 
 static const char usage[] =
@@ -15,13 +16,19 @@ static const char usage[] =
     "\n"
     "Describe an ONNX model or an .mcz container (recognised by content).\n"
     "\n"
-    "  --tensors        one row per weight: name, type, shape, location, bytes\n"
-    "  --tensor NAME    details of one weight (.mcz: stats and histogram)\n"
+    "An .mcz summary also gives the quantized tensors by scheme, the encodings (raw, zstd,\n"
+    "planes, sparse) and the partitions: per part its tensors, weight bytes, inputs, outputs.\n"
+    "\n"
+    "  --tensors        one row per weight: name, type, shape, location, bytes (.mcz:\n"
+    "                   encoding, quantization scheme, part)\n"
+    "  --tensor NAME    details of one weight (.mcz: encoding, sparsity, quantization with\n"
+    "                   its scale and zero-point tensors, stats and histogram; quantized:\n"
+    "                   of the dequantized values and of the codes)\n"
     "  --verify         decode every payload and check every checksum (.mcz)\n"
     "      --json       machine-readable output\n"
     "      --html REPORT  write a self-contained HTML report of FILE (summary, operators,\n"
-    "                   one row per weight: bytes before/after, encoding, sparsity, SQNR);\n"
-    "                   '-' for standard output\n"
+    "                   one row per weight: bytes before/after, encoding, sparsity, SQNR;\n"
+    "                   the partitions); '-' for standard output\n"
     "  -f, --force      overwrite an existing REPORT\n"
     "  -q, --quiet      print nothing; the exit status tells\n"
     "  -h, --help       this help\n"
@@ -30,9 +37,6 @@ static const char usage[] =
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
 enum { OPT_TENSORS = TOOL_OPT_USER, OPT_TENSOR, OPT_VERIFY, OPT_HTML };
-
-/* tools/inspect-mcz.c */
-int inspect_mcz(const char *path, int tensors, const char *tensor_name, int verify, int json);
 
 /* ---- ONNX summary --------------------------------------------------------------------- */
 

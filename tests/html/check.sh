@@ -5,7 +5,8 @@
 #     every href= points inside the page (#...);
 #   - every PATTERN (grep -E) occurs in it;
 #   - headless Chromium (chromium.sh) renders it: the screenshot is a PNG, the DOM after load
-#     holds the weight table with one row per weight (as the summary counts them), and the
+#     holds the weight table with one row per weight (as the summary counts them), the
+#     partitions table (when there is one) with one row per part (as id=part-count says), and the
 #     console logged nothing (the page has no script: any console line is an error, e.g. a
 #     blocked resource).
 set -euo pipefail
@@ -32,5 +33,10 @@ grep -q 'id="weight-table"' "$png.dom" || fail "the DOM has no weight table"
 weights=$(grep -o 'id="weight-count">[0-9]*' "$png.dom" | grep -o '[0-9]*$') || fail "no weight count in the DOM"
 rows=$(awk '/id="weight-table"/,/<\/table>/' "$png.dom" | grep -o '<tr>' | wc -l)
 [ "$rows" -eq $((weights + 1)) ] || fail "the weight table has $rows rows for $weights weights (+1 header)"
+if grep -q 'id="part-table"' "$png.dom"; then
+  parts=$(grep -o 'id="part-count">[0-9]*' "$png.dom" | grep -o '[0-9]*$') || fail "a part table but no part count"
+  prows=$(awk '/id="part-table"/,/<\/table>/' "$png.dom" | grep -o '<tr>' | wc -l)
+  [ "$prows" -eq $((parts + 1)) ] || fail "the part table has $prows rows for $parts parts (+1 header)"
+fi
 if grep -E 'CONSOLE[:(]' "$png.log"; then fail "the console logged the lines above"; fi
 echo "ok: $name: $weights weights, $(stat -c %s "$page") bytes of HTML, screenshot $png"
