@@ -724,6 +724,7 @@ static void replace_locked(prune_ctx *x, cand *c, void *out)
     pthread_mutex_unlock(&x->lock);
     if (s)
         cand_fail(c, s, e.msg);
+    mcz_model_release_pages(x->m, c->data, w->nbytes); /* the input's pages: done with */
 }
 
 /* Tensor scope: prune one weight. */
@@ -889,6 +890,7 @@ static void job_zero_body(void *ctx, size_t j, unsigned tid)
                     memset(out + (k->start + s + i) * es, 0, es);
         }
     }
+    mcz_model_release_pages(x->m, c->data + k->start * es, k->len * es); /* last pass read */
 }
 
 static void job_zero(void *ctx, size_t j, unsigned tid)
