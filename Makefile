@@ -47,9 +47,10 @@ test-asan: deps ort models
 fuzz: deps
 	SECONDS_PER_TARGET=$(or $(SECONDS),60) bash scripts/fuzz.sh
 
-# make bench [BENCH_MAX=256M]: the benchmark suite (scripts/bench.sh) -> docs/benchmarks-suite.md
+# make bench [BENCH_MAX=16M|256M|1G]: the benchmark suite (scripts/bench.sh) -> docs/benchmarks.md
+# and docs/benchmarks-size-error.svg; BENCH_MAX=16M takes a few minutes, the default 1G hours
 bench: build models
-	MCZ_BUILD=$(abspath $(BUILD)) bash scripts/bench.sh
+	MCZ_BUILD=$(abspath $(BUILD)) BENCH_MAX=$(or $(BENCH_MAX),1G) bash scripts/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

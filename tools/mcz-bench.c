@@ -1,6 +1,8 @@
 /* mcz-bench - how fast an .mcz loads: open to every tensor in memory through the loader,
  * against memcpy of the same bytes (the ceiling) and, with --onnx, against parsing the ONNX
- * file with protobuf-c into float32 weights (what a user does without mcz). */
+ * file with protobuf-c into float32 weights (what a user does without mcz). With --f32, every
+ * tensor as float32 (quantized codes dequantized) against memcpy of those float32 bytes; for a
+ * file with partitions, loading all partitions on one thread and on N. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,18 +16,23 @@
 #include "tool.h"
 
 static const char usage[] =
-    "Usage: mcz-bench ARTIFACT.mcz [-j N] [--repeat N] [--onnx MODEL.onnx] [--json]\n"
+    "Usage: mcz-bench ARTIFACT.mcz [-j N] [--repeat N] [--f32] [--onnx MODEL.onnx] [--json]\n"
     "                 [--report FILE]\n"
     "\n"
-    "Time loading an .mcz: from mcz_open to every tensor decoded in memory (mcz_load_all),\n"
-    "the same decoding to float32 where the loader can (mcz_read_f32: float, float16,\n"
-    "bfloat16; other types are read as they are), memcpy of the same number of bytes (the\n"
-    "ceiling), and with --onnx the baseline without mcz: read the ONNX file, parse it with\n"
-    "protobuf-c and convert its weights to float32. Each is run --repeat times: the median,\n"
-    "min and max time, the output MB/s (10^6 bytes) of the median and the peak RSS.\n"
+    "Time loading an .mcz: from mcz_open to every tensor decoded in memory (mcz_load_all)\n"
+    "and memcpy of the same number of bytes (the ceiling). With --f32, also every tensor\n"
+    "as float32 (mcz_read_f32: float, float16 and bfloat16 converted, quantized int8/int4\n"
+    "codes dequantized; other types read as stored), tensors shared out to the threads, and\n"
+    "memcpy of those float32 bytes. When the file has partitions, also loading all of them\n"
+    "(mcz_load_part) on 1 thread and on N threads, one partition per thread at a time.\n"
+    "With --onnx, the baseline without mcz: read the ONNX file, parse it with protobuf-c and\n"
+    "convert its weights to float32. Each is run --repeat times: the median, min and max\n"
+    "time, the output MB/s (10^6 bytes) of the median and the peak RSS.\n"
     "\n"
-    "  -j, --threads N    loader threads (default 0 = all cores)\n"
+    "  -j, --threads N    threads (default 0 = all cores)\n"
     "      --repeat N     runs of each measurement, 1..1000 (default 5)\n"
+    "      --f32          also time every tensor read as float32, against memcpy of as many\n"
+    "                     bytes\n"
     "      --onnx MODEL   also time the protobuf-c baseline on MODEL (the .onnx packed)\n"
     "  -q, --quiet        print nothing but errors (with --report: only the file)\n"
     "      --json         print the results as JSON\n"
@@ -35,7 +42,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
-enum { OPT_REPEAT = TOOL_OPT_USER, OPT_ONNX };
+enum { OPT_REPEAT = TOOL_OPT_USER, OPT_ONNX, OPT_F32 };
 
 static double now(void)
 {
@@ -73,6 +80,9 @@ static unsigned long long peak_rss(void)
     }
     return kb * 1024;
 }
+
+/* The measurements, in the order they are printed. */
+enum { M_LOAD, M_LOAD_F32, M_MEMCPY, M_MEMCPY_F32, M_ONNX, M_PARTS_1, M_PARTS_N, M_COUNT };
 
 typedef struct measure {
     const char *name;
@@ -134,39 +144,74 @@ static int load_all(const char *path, int threads, unsigned long long *bytes, do
     return rc;
 }
 
-/* float32 variant: tensors shared out to `threads` threads, each read with mcz_read_f32 when
- * the loader converts its type, else mcz_read. */
-typedef struct f32_job {
+static int resolve_threads(int threads)
+{
+    if (threads <= 0)
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    return threads > 256 ? 256 : threads;
+}
+
+/* Run `work(arg)` on `threads` threads (the calling one included); the workers share out
+ * the items themselves. */
+static void run_threads(int threads, void *(*work)(void *), void *arg)
+{
+    pthread_t tid[256];
+    int started = 0;
+    for (int k = 1; k < threads && k < 256; k++, started++)
+        if (pthread_create(&tid[k], NULL, work, arg) != 0)
+            break;
+    work(arg);
+    for (int k = 1; k <= started; k++)
+        pthread_join(tid[k], NULL);
+}
+
+/* A shared queue of items (tensors or partitions) and the first error met. */
+typedef struct queue {
     const mcz_file *f;
-    void **dst;
+    void **dst;        /* per tensor (float32 variant) */
+    void ***part_dst;  /* per partition: its own dst array (partition variant) */
+    size_t items;
     atomic_size_t next;
     atomic_int failed;
     mcz_error err;
     pthread_mutex_t lock;
-} f32_job;
+} queue;
 
-static int f32_type(int32_t dt) { return dt == 1 || dt == 10 || dt == 16; }
+static void queue_fail(queue *q, const mcz_error *e)
+{
+    if (atomic_exchange(&q->failed, 1))
+        return;
+    pthread_mutex_lock(&q->lock);
+    q->err = *e;
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* float32 variant: tensors shared out to the threads, each read with mcz_read_f32 when the
+ * loader converts it (float types; integer codes with quantization parameters, which it
+ * dequantizes), else mcz_read as stored. */
+static int f32_convertible(const mcz_tensor_info *t)
+{
+    return t->dtype == 1 || t->dtype == 10 || t->dtype == 16 || t->quant != NULL;
+}
 
 static void *f32_worker(void *arg)
 {
-    f32_job *j = arg;
-    size_t n = mcz_tensor_count(j->f);
+    queue *q = arg;
     for (;;) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= n || atomic_load(&j->failed))
+        size_t i = atomic_fetch_add(&q->next, 1);
+        if (i >= q->items || atomic_load(&q->failed))
             return NULL;
-        const mcz_tensor_info *t = mcz_tensor(j->f, i);
-        if (!j->dst[i])
+        const mcz_tensor_info *t = mcz_tensor(q->f, i);
+        if (!q->dst[i])
             continue;
         mcz_error e = {0};
-        mcz_status s = f32_type(t->dtype)
-                           ? mcz_read_f32(j->f, i, j->dst[i], (size_t)t->count, &e)
-                           : mcz_read(j->f, i, j->dst[i], (size_t)t->raw_bytes, &e);
-        if (s != MCZ_OK && !atomic_exchange(&j->failed, 1)) {
-            pthread_mutex_lock(&j->lock);
-            j->err = e;
-            pthread_mutex_unlock(&j->lock);
-        }
+        mcz_status s = f32_convertible(t)
+                           ? mcz_read_f32(q->f, i, q->dst[i], (size_t)t->count, &e)
+                           : mcz_read(q->f, i, q->dst[i], (size_t)t->raw_bytes, &e);
+        if (s != MCZ_OK)
+            queue_fail(q, &e);
     }
 }
 
@@ -177,18 +222,18 @@ static int load_f32(const char *path, int threads, unsigned long long *bytes,
     if (!f)
         return -1;
     size_t n = mcz_tensor_count(f);
-    f32_job j = {.f = f, .lock = PTHREAD_MUTEX_INITIALIZER};
-    j.dst = calloc(n ? n : 1, sizeof *j.dst);
-    int rc = j.dst ? 0 : -1;
+    queue q = {.f = f, .items = n, .lock = PTHREAD_MUTEX_INITIALIZER};
+    q.dst = calloc(n ? n : 1, sizeof *q.dst);
+    int rc = q.dst ? 0 : -1;
     unsigned long long total = 0, other = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const mcz_tensor_info *t = mcz_tensor(f, i);
         if (t->in_skeleton)
             continue;
-        uint64_t b = f32_type(t->dtype) ? t->count * 4 : t->raw_bytes;
-        other += f32_type(t->dtype) ? 0 : t->raw_bytes;
-        j.dst[i] = malloc(b ? b : 1);
-        if (!j.dst[i])
+        uint64_t b = f32_convertible(t) ? t->count * 4 : t->raw_bytes;
+        other += f32_convertible(t) ? 0 : t->raw_bytes;
+        q.dst[i] = malloc(b ? b : 1);
+        if (!q.dst[i])
             rc = -1;
         total += b;
     }
@@ -196,32 +241,93 @@ static int load_f32(const char *path, int threads, unsigned long long *bytes,
         err->code = MCZ_ERR_NOMEM;
         snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
     } else {
-        if (threads <= 0)
-            threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-        if (threads < 1)
-            threads = 1;
-        if (threads > 256)
-            threads = 256;
-        pthread_t tid[256];
-        int started = 0;
-        for (int k = 1; k < threads; k++, started++)
-            if (pthread_create(&tid[k], NULL, f32_worker, &j) != 0)
-                break;
-        f32_worker(&j);
-        for (int k = 1; k <= started; k++)
-            pthread_join(tid[k], NULL);
-        if (atomic_load(&j.failed)) {
-            *err = j.err;
+        run_threads(resolve_threads(threads), f32_worker, &q);
+        if (atomic_load(&q.failed)) {
+            *err = q.err;
             rc = -1;
         }
     }
     *t_done = now();
-    for (size_t i = 0; j.dst && i < n; i++)
-        free(j.dst[i]);
-    free(j.dst);
+    for (size_t i = 0; q.dst && i < n; i++)
+        free(q.dst[i]);
+    free(q.dst);
     mcz_close(f);
     *bytes = total;
     *unconverted = other;
+    return rc;
+}
+
+/* ---- partitions ------------------------------------------------------------------------ */
+
+/* Every partition loaded with mcz_load_part on one thread; `threads` threads take the
+ * partitions one at a time. A tensor shared by several partitions is decoded once, by the
+ * first partition that lists it (each partition has its own dst array), so no two threads
+ * write the same memory. */
+static void *part_worker(void *arg)
+{
+    queue *q = arg;
+    for (;;) {
+        size_t p = atomic_fetch_add(&q->next, 1);
+        if (p >= q->items || atomic_load(&q->failed))
+            return NULL;
+        mcz_error e = {0};
+        if (mcz_load_part(q->f, p, 1, q->part_dst[p], &e) != MCZ_OK)
+            queue_fail(q, &e);
+    }
+}
+
+static int load_parts(const char *path, int threads, unsigned long long *bytes, double *t_done,
+                      mcz_error *err)
+{
+    mcz_file *f = mcz_open(path, err);
+    if (!f)
+        return -1;
+    size_t n = mcz_tensor_count(f), np = mcz_part_count(f);
+    queue q = {.f = f, .items = np, .lock = PTHREAD_MUTEX_INITIALIZER};
+    void **dst = calloc(n ? n : 1, sizeof *dst);
+    q.part_dst = calloc(np ? np : 1, sizeof *q.part_dst);
+    int rc = dst && q.part_dst ? 0 : -1;
+    unsigned long long total = 0;
+    for (size_t p = 0; rc == 0 && p < np; p++) {
+        const mcz_part_desc *d = mcz_part(f, p);
+        q.part_dst[p] = calloc(n ? n : 1, sizeof **q.part_dst);
+        if (!q.part_dst[p]) {
+            rc = -1;
+            break;
+        }
+        for (size_t k = 0; d && k < d->tensor_count; k++) {
+            uint32_t i = d->tensors[k];
+            const mcz_tensor_info *t = i < n ? mcz_tensor(f, i) : NULL;
+            if (!t || t->in_skeleton || dst[i])
+                continue;
+            dst[i] = malloc(t->raw_bytes ? t->raw_bytes : 1);
+            if (!dst[i]) {
+                rc = -1;
+                break;
+            }
+            q.part_dst[p][i] = dst[i];
+            total += t->raw_bytes;
+        }
+    }
+    if (rc != 0) {
+        err->code = MCZ_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
+    } else {
+        run_threads(threads < (int)np ? threads : (int)np, part_worker, &q);
+        if (atomic_load(&q.failed)) {
+            *err = q.err;
+            rc = -1;
+        }
+    }
+    *t_done = now();
+    for (size_t i = 0; dst && i < n; i++)
+        free(dst[i]);
+    for (size_t p = 0; q.part_dst && p < np; p++)
+        free(q.part_dst[p]);
+    free(q.part_dst);
+    free(dst);
+    mcz_close(f);
+    *bytes = total;
     return rc;
 }
 
@@ -241,6 +347,29 @@ static int copy_once(const void *src, size_t len, double *sec)
     return 0;
 }
 
+/* memcpy of m->bytes into fresh memory, n times. Returns a tool exit status. */
+static int time_memcpy(const char *in, measure *m, int n)
+{
+    size_t len = (size_t)m->bytes;
+    unsigned char *src = malloc(len ? len : 1);
+    if (!src) {
+        tool_error(in, "out of memory for the memcpy source (%zu bytes)", len);
+        return TOOL_FAIL;
+    }
+    memset(src, 0x5a, len);
+    reset_peak();
+    for (int r = 0; r < n; r++)
+        if (copy_once(src, len, &m->sec[r]) != 0) {
+            tool_error(in, "out of memory for the memcpy destination");
+            free(src);
+            return TOOL_FAIL;
+        }
+    m->rss = peak_rss();
+    finish(m, n);
+    free(src);
+    return TOOL_OK;
+}
+
 /* ---- output ---------------------------------------------------------------------------- */
 
 static void json_measure(FILE *f, const measure *m)
@@ -256,21 +385,31 @@ static void json_measure(FILE *f, const measure *m)
     fprintf(f, ", \"peak_rss_bytes\": %llu}", m->rss);
 }
 
-static void json(FILE *f, const char *in, const char *onnx, int threads, int repeat,
-                 unsigned long long file_bytes, unsigned long long unconverted,
-                 const mcz_baseline_stats *bs, measure *ms, int nm)
+typedef struct result {
+    const char *in, *onnx;
+    int threads, repeat;
+    unsigned long long file_bytes, unconverted;
+    size_t parts, quantized; /* partitions; tensors with quantization parameters */
+    int part_threads;
+    mcz_baseline_stats bs;
+} result;
+
+static void json(FILE *f, const result *r, measure *ms, int nm)
 {
     fputs("{\"input\": ", f);
-    tool_json_str(f, in);
+    tool_json_str(f, r->in);
     fprintf(f, ", \"file_bytes\": %llu, \"threads\": %d, \"repeat\": %d, "
-               "\"f32_unconverted_bytes\": %llu, \"peak_rss_kind\": \"%s\"",
-            file_bytes, threads, repeat, unconverted, peak_resettable ? "phase" : "process");
-    if (onnx) {
+               "\"quantized_tensors\": %zu, \"f32_unconverted_bytes\": %llu, \"parts\": %zu, "
+               "\"parts_threads\": %d, \"peak_rss_kind\": \"%s\"",
+            r->file_bytes, r->threads, r->repeat, r->quantized, r->unconverted, r->parts,
+            r->part_threads,
+            peak_resettable ? "phase" : "process");
+    if (r->onnx) {
         fputs(", \"onnx\": ", f);
-        tool_json_str(f, onnx);
+        tool_json_str(f, r->onnx);
         fprintf(f, ", \"onnx_bytes\": %llu, \"onnx_weights\": %llu, \"onnx_skipped\": %llu",
-                (unsigned long long)bs->file_bytes, (unsigned long long)bs->weights,
-                (unsigned long long)bs->skipped);
+                (unsigned long long)r->bs.file_bytes, (unsigned long long)r->bs.weights,
+                (unsigned long long)r->bs.skipped);
     }
     for (int k = 0; k < nm; k++) {
         if (!ms[k].done)
@@ -281,14 +420,71 @@ static void json(FILE *f, const char *in, const char *onnx, int threads, int rep
     fputs("}\n", f);
 }
 
+static void human(const result *r, const measure *ms, int nm)
+{
+    char a[32];
+    printf("%s: %s on disk, %d run%s each, %d thread%s (0 = all cores)\n", r->in,
+           tool_bytes(r->file_bytes, a, sizeof a), r->repeat, r->repeat == 1 ? "" : "s",
+           r->threads, r->threads == 1 ? "" : "s");
+    printf("  %-16s %12s %10s %10s %10s %10s %12s\n", "what", "bytes out", "median s", "min s",
+           "max s", "MB/s", "peak RSS");
+    for (int k = 0; k < nm; k++) {
+        if (!ms[k].done)
+            continue;
+        char b[32];
+        printf("  %-16s %12llu %10.4f %10.4f %10.4f %10.1f %12s\n", ms[k].name, ms[k].bytes,
+               ms[k].med, ms[k].min, ms[k].max,
+               ms[k].med > 0 ? (double)ms[k].bytes / ms[k].med / 1e6 : 0.0,
+               tool_bytes(ms[k].rss, b, sizeof b));
+    }
+    if (ms[M_LOAD_F32].done && ms[M_MEMCPY_F32].done && ms[M_MEMCPY_F32].med > 0)
+        printf("  load_f32 takes %.2fx the time of memcpy_f32 (%zu quantized tensors "
+               "dequantized)\n", ms[M_LOAD_F32].med / ms[M_MEMCPY_F32].med, r->quantized);
+    if (r->unconverted)
+        printf("  load_f32: %llu bytes of other types (integers without quantization "
+               "parameters, ...) read as stored\n", r->unconverted);
+    if (r->parts) {
+        printf("  %zu partitions; parts_serial: one after another on 1 thread; parts_parallel: "
+               "%d threads", r->parts, r->part_threads);
+        if (ms[M_PARTS_1].done && ms[M_PARTS_N].done && ms[M_PARTS_N].med > 0)
+            printf(", %.2fx faster", ms[M_PARTS_1].med / ms[M_PARTS_N].med);
+        printf("\n");
+    }
+    if (r->onnx && r->bs.skipped)
+        printf("  onnx: %llu weights not converted (not a float type, or external data)\n",
+               (unsigned long long)r->bs.skipped);
+}
+
+/* time `n` runs of one loader measurement. Returns a tool exit status. */
+static int time_load(const char *in, measure *m, int n, int which, int threads,
+                     unsigned long long *unconverted)
+{
+    mcz_error err = {0};
+    reset_peak();
+    for (int r = 0; r < n; r++) {
+        double t0 = now(), t1 = 0;
+        int bad = which == M_LOAD      ? load_all(in, threads, &m->bytes, &t1, &err)
+                  : which == M_LOAD_F32 ? load_f32(in, threads, &m->bytes, unconverted, &t1, &err)
+                                        : load_parts(in, threads, &m->bytes, &t1, &err);
+        m->sec[r] = t1 - t0;
+        if (bad)
+            return tool_fail(&err);
+    }
+    m->rss = peak_rss();
+    finish(m, n);
+    return TOOL_OK;
+}
+
 int main(int argc, char **argv)
 {
     tool_init("mcz-bench");
     static const struct option longopts[] = {
         TOOL_COMMON_LONGOPTS, {"repeat", required_argument, NULL, OPT_REPEAT},
-        {"onnx", required_argument, NULL, OPT_ONNX}, {NULL, 0, NULL, 0}};
+        {"onnx", required_argument, NULL, OPT_ONNX}, {"f32", no_argument, NULL, OPT_F32},
+        {NULL, 0, NULL, 0}};
     tool_common c = {0};
     long repeat = 5;
+    int f32 = 0;
     const char *onnx = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -299,6 +495,8 @@ int main(int argc, char **argv)
                 return tool_usage_error("invalid repeat count '%s' (1..1000)", optarg);
         } else if (opt == OPT_ONNX) {
             onnx = optarg;
+        } else if (opt == OPT_F32) {
+            f32 = 1;
         } else {
             return tool_usage_error("invalid option");
         }
@@ -306,81 +504,70 @@ int main(int argc, char **argv)
     if (optind + 1 != argc)
         return tool_usage_error(optind >= argc ? "no input artifact" : "one artifact at a time");
     if (c.output || c.force || c.nexclude || c.external_data)
-        return tool_usage_error("mcz-bench takes only -j, --repeat, --onnx, -q, --json and "
-                                "--report");
+        return tool_usage_error("mcz-bench takes only -j, --repeat, --f32, --onnx, -q, --json "
+                                "and --report");
     const char *in = argv[optind];
     if (!tool_is_mcz_file(in)) {
         tool_error(in, "not an .mcz container (pack it first: mcz-pack MODEL -o OUT.mcz)");
         return TOOL_FAIL;
     }
     int n = (int)repeat;
-    double *sec = calloc((size_t)n * 4, sizeof *sec);
+    double *sec = calloc((size_t)n * M_COUNT, sizeof *sec);
     if (!sec) {
         tool_error(in, "out of memory");
         return TOOL_FAIL;
     }
-    measure ms[4] = {{.name = "load", .sec = sec},
-                     {.name = "load_f32", .sec = sec + n},
-                     {.name = "memcpy", .sec = sec + 2 * n},
-                     {.name = "onnx_protobuf_c", .sec = sec + 3 * n}};
+    static const char *const names[M_COUNT] = {"load",     "load_f32",        "memcpy",
+                                               "memcpy_f32", "onnx_protobuf_c", "parts_serial",
+                                               "parts_parallel"};
+    measure ms[M_COUNT];
+    memset(ms, 0, sizeof ms);
+    for (int k = 0; k < M_COUNT; k++) {
+        ms[k].name = names[k];
+        ms[k].sec = sec + (size_t)k * (size_t)n;
+    }
+    result res = {.in = in, .onnx = onnx, .threads = c.threads, .repeat = n};
     mcz_error err = {0};
-    unsigned long long file_bytes = 0, unconverted = 0;
     {
         FILE *fp = fopen(in, "rb");
         if (fp && fseek(fp, 0, SEEK_END) == 0)
-            file_bytes = (unsigned long long)ftell(fp);
+            res.file_bytes = (unsigned long long)ftell(fp);
         if (fp)
             fclose(fp);
-    }
-    int rc = TOOL_OK;
-    /* the loader, then the float32 variant */
-    for (int k = 0; k < 2 && rc == TOOL_OK; k++) {
-        reset_peak();
-        for (int r = 0; r < n; r++) {
-            double t0 = now(), t1 = 0;
-            int bad = k == 0 ? load_all(in, c.threads, &ms[k].bytes, &t1, &err)
-                             : load_f32(in, c.threads, &ms[k].bytes, &unconverted, &t1, &err);
-            ms[k].sec[r] = t1 - t0;
-            if (bad) {
-                rc = tool_fail(&err);
-                break;
-            }
+        mcz_file *f = mcz_open(in, &err);
+        if (!f) {
+            free(sec);
+            return tool_fail(&err);
         }
-        if (rc == TOOL_OK) {
-            ms[k].rss = peak_rss();
-            finish(&ms[k], n);
-        }
+        res.parts = mcz_part_count(f);
+        for (size_t i = 0; i < mcz_tensor_count(f); i++)
+            res.quantized += mcz_tensor(f, i)->quant != NULL;
+        mcz_close(f);
     }
-    /* memcpy of as many bytes as the loader produced */
+    int rc = time_load(in, &ms[M_LOAD], n, M_LOAD, c.threads, NULL);
+    if (rc == TOOL_OK && f32)
+        rc = time_load(in, &ms[M_LOAD_F32], n, M_LOAD_F32, c.threads, &res.unconverted);
     if (rc == TOOL_OK) {
-        size_t len = (size_t)ms[0].bytes;
-        unsigned char *src = malloc(len ? len : 1);
-        if (!src) {
-            tool_error(in, "out of memory for the memcpy source (%zu bytes)", len);
-            rc = TOOL_FAIL;
-        } else {
-            memset(src, 0x5a, len);
-            reset_peak();
-            ms[2].bytes = len;
-            for (int r = 0; r < n && rc == TOOL_OK; r++)
-                if (copy_once(src, len, &ms[2].sec[r]) != 0) {
-                    tool_error(in, "out of memory for the memcpy destination");
-                    rc = TOOL_FAIL;
-                }
-            if (rc == TOOL_OK) {
-                ms[2].rss = peak_rss();
-                finish(&ms[2], n);
-            }
-            free(src);
-        }
+        ms[M_MEMCPY].bytes = ms[M_LOAD].bytes;
+        rc = time_memcpy(in, &ms[M_MEMCPY], n);
     }
-    mcz_baseline_stats bs = {0};
+    if (rc == TOOL_OK && f32) {
+        ms[M_MEMCPY_F32].bytes = ms[M_LOAD_F32].bytes;
+        rc = time_memcpy(in, &ms[M_MEMCPY_F32], n);
+    }
+    if (rc == TOOL_OK && res.parts) {
+        res.part_threads = resolve_threads(c.threads);
+        rc = time_load(in, &ms[M_PARTS_1], n, M_PARTS_1, 1, NULL);
+        if (rc == TOOL_OK)
+            rc = time_load(in, &ms[M_PARTS_N], n, M_PARTS_N, res.part_threads, NULL);
+    }
     if (rc == TOOL_OK && onnx) {
+        measure *m = &ms[M_ONNX];
         reset_peak();
         for (int r = 0; r < n; r++) {
             double t0 = now();
-            mcz_baseline *b = mcz_baseline_load(onnx, &bs, &err);
-            ms[3].sec[r] = now() - t0;
+            mcz_baseline *b = mcz_baseline_load(onnx, &res.bs, &err);
+            m->sec[r] = now() - t0;
             if (!b) {
                 rc = tool_fail(&err);
                 break;
@@ -388,9 +575,9 @@ int main(int argc, char **argv)
             mcz_baseline_free(b);
         }
         if (rc == TOOL_OK) {
-            ms[3].bytes = bs.f32_bytes;
-            ms[3].rss = peak_rss();
-            finish(&ms[3], n);
+            m->bytes = res.bs.f32_bytes;
+            m->rss = peak_rss();
+            finish(m, n);
         }
     }
     if (rc != TOOL_OK) {
@@ -399,38 +586,16 @@ int main(int argc, char **argv)
     }
     if (c.report) {
         FILE *f = fopen(c.report, "w");
-        if (!f || (json(f, in, onnx, c.threads, n, file_bytes, unconverted, &bs, ms, 4),
-                   fclose(f) != 0)) {
+        if (!f || (json(f, &res, ms, M_COUNT), fclose(f) != 0)) {
             tool_error(c.report, "cannot write the report");
             free(sec);
             return TOOL_FAIL;
         }
     }
-    if (c.json) {
-        json(stdout, in, onnx, c.threads, n, file_bytes, unconverted, &bs, ms, 4);
-    } else if (!c.quiet) {
-        char a[32];
-        printf("%s: %s on disk, %d run%s each, %d thread%s (0 = all cores)\n", in,
-               tool_bytes(file_bytes, a, sizeof a), n, n == 1 ? "" : "s", c.threads,
-               c.threads == 1 ? "" : "s");
-        printf("  %-16s %12s %10s %10s %10s %10s %12s\n", "what", "bytes out", "median s",
-               "min s", "max s", "MB/s", "peak RSS");
-        for (int k = 0; k < 4; k++) {
-            if (!ms[k].done)
-                continue;
-            char b[32];
-            printf("  %-16s %12llu %10.4f %10.4f %10.4f %10.1f %12s\n", ms[k].name, ms[k].bytes,
-                   ms[k].med, ms[k].min, ms[k].max,
-                   ms[k].med > 0 ? (double)ms[k].bytes / ms[k].med / 1e6 : 0.0,
-                   tool_bytes(ms[k].rss, b, sizeof b));
-        }
-        if (unconverted)
-            printf("  load_f32: %llu bytes of other types (int8, int4, ...) read as stored: the "
-                   "loader does not dequantize them\n", unconverted);
-        if (onnx && bs.skipped)
-            printf("  onnx: %llu weights not converted (not a float type, or external data)\n",
-                   (unsigned long long)bs.skipped);
-    }
+    if (c.json)
+        json(stdout, &res, ms, M_COUNT);
+    else if (!c.quiet)
+        human(&res, ms, M_COUNT);
     free(sec);
     return TOOL_OK;
 }
