@@ -705,7 +705,8 @@ static mcz_status build_parts(packer *pk, mcz_error *err)
                            "beyond the format's cap", pk->path, p, pt->n_inputs, pt->n_outputs);
         if (!s && !(s = put32(b, (uint32_t)np, err)) &&
             !(s = put32(b, (uint32_t)pt->n_inputs, err)) &&
-            !(s = put32(b, (uint32_t)pt->n_outputs, err)) && !(s = put32(b, 0, err)))
+            !(s = put32(b, (uint32_t)pt->n_outputs, err)) &&
+            !(s = put32(b, pt->nodes > UINT32_MAX ? UINT32_MAX : (uint32_t)pt->nodes, err)))
             s = put64(b, skel_len, err);
         for (size_t k = 0; k < np && !s; k++)
             s = put32(b, (uint32_t)pk->plist[k], err);

@@ -330,13 +330,14 @@ static void partitions_section(FILE *o, const mcz_file *f)
     fprintf(o, "<p id=part-count>%zu parts, listed in the order they run: each takes its inputs "
                "from the model's inputs or from earlier parts' outputs. Each part's payloads are "
                "contiguous in the file, so parts load in parallel.</p>\n", np);
-    fputs("<table id=part-table><tr><th class=n>part</th><th class=n>tensors</th>"
-          "<th class=n>weight bytes</th><th></th><th>inputs</th><th>outputs</th></tr>\n",
-          o);
+    fputs("<table id=part-table><tr><th class=n>part</th><th class=n>nodes</th>"
+          "<th class=n>tensors</th><th class=n>weight bytes</th><th></th><th>inputs</th>"
+          "<th>outputs</th></tr>\n", o);
     for (size_t p = 0; p < np; p++) {
         const mcz_part_desc *d = mcz_part(f, p);
         unsigned w = max ? (unsigned)((double)d->weight_bytes * BAR_W / (double)max) : 0;
-        fprintf(o, "<tr><td class=n>%zu</td><td class=n>%zu</td>", p, d->tensor_count);
+        fprintf(o, "<tr><td class=n>%zu</td><td class=n>%u</td><td class=n>%zu</td>", p,
+                d->node_count, d->tensor_count);
         bytes_cell(o, d->weight_bytes);
         fprintf(o, "<td><svg width=\"%d\" height=\"12\" role=\"img\">"
                    "<rect class=\"part\" x=\"0\" y=\"1\" width=\"%u\" height=\"10\" />"

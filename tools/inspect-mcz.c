@@ -350,9 +350,10 @@ static void partitions_json(const mcz_file *f)
     printf(",\n \"part_count\": %zu, \"partitions\": [", np);
     for (size_t p = 0; p < np; p++) {
         const mcz_part_desc *d = mcz_part(f, p);
-        printf("%s\n  {\"index\": %zu, \"tensors\": %zu, \"weight_bytes\": %llu, "
-               "\"skeleton_bytes\": %llu, \"inputs\": ", p ? "," : "", p, d->tensor_count,
-               (unsigned long long)d->weight_bytes, (unsigned long long)d->skeleton_bytes);
+        printf("%s\n  {\"index\": %zu, \"nodes\": %u, \"tensors\": %zu, \"weight_bytes\": "
+               "%llu, \"skeleton_bytes\": %llu, \"inputs\": ", p ? "," : "", p, d->node_count,
+               d->tensor_count, (unsigned long long)d->weight_bytes,
+               (unsigned long long)d->skeleton_bytes);
         names_json(d->inputs, d->input_count);
         printf(", \"outputs\": ");
         names_json(d->outputs, d->output_count);
@@ -371,10 +372,11 @@ static void partitions_text(const mcz_file *f)
     }
     printf("partitions:  %zu, to run in this order (each part's payloads contiguous in the file)\n",
            np);
-    printf("  %4s %8s %12s  %s\n", "PART", "TENSORS", "WEIGHTS", "INPUTS -> OUTPUTS");
+    printf("  %4s %6s %8s %12s  %s\n", "PART", "NODES", "TENSORS", "WEIGHTS",
+           "INPUTS -> OUTPUTS");
     for (size_t p = 0; p < np; p++) {
         const mcz_part_desc *d = mcz_part(f, p);
-        printf("  %4zu %8zu %12s  ", p, d->tensor_count,
+        printf("  %4zu %6u %8zu %12s  ", p, d->node_count, d->tensor_count,
                tool_bytes(d->weight_bytes, b, sizeof b));
         print_names(d->inputs, d->input_count, 8);
         printf(" -> ");

@@ -214,6 +214,7 @@ static mcz_status write_mcz(mcz_model *m, mcz_partition *p, const char *out,
         parts[k].inputs = pi->inputs;
         parts[k].n_outputs = pi->n_outputs;
         parts[k].outputs = pi->outputs;
+        parts[k].nodes = pi->nodes;
     }
     mcz_pack_opts o = {.threads = c->threads, .force = c->force, .nparts = K, .parts = parts};
     if (!s)

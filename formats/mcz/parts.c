@@ -14,9 +14,8 @@ static mcz_status walk(mcz_file *f, const uint8_t *p, uint64_t size, size_t *nt,
         FAIL(MCZ_ERR_FORMAT, "%s: PARTS: reserved bytes are not zero", nm);
     for (size_t k = 0; k < f->nparts; k++) {
         const uint8_t *h = p + pos;
-        if (size - pos < MCZ_PART_HEADER_SIZE || mcz_rd32(h + 12))
-            FAIL(MCZ_ERR_FORMAT, "%s: PARTS: partition %zu of %zu truncated or with reserved "
-                 "bytes set", nm, k, f->nparts);
+        if (size - pos < MCZ_PART_HEADER_SIZE)
+            FAIL(MCZ_ERR_FORMAT, "%s: PARTS: partition %zu of %zu truncated", nm, k, f->nparts);
         uint32_t tc = mcz_rd32(h), ni = mcz_rd32(h + 4), no = mcz_rd32(h + 8);
         uint64_t sl = mcz_rd64(h + 16);
         if (tc > f->n || ni > MCZ_MAX_PART_NAMES || no > MCZ_MAX_PART_NAMES - ni)
@@ -28,7 +27,8 @@ static mcz_status walk(mcz_file *f, const uint8_t *p, uint64_t size, size_t *nt,
             FAIL(MCZ_ERR_FORMAT, "%s: PARTS: partition %zu: tensor list past the end", nm, k);
         mcz_fpart *pt = f->parts ? &f->parts[k] : NULL;
         if (pt) {
-            *pt = (mcz_fpart){.pub = {tc, tens, ni, no, names, names + ni, 0, sl}};
+            *pt = (mcz_fpart){.pub = {tc, tens, ni, no, names, names + ni, 0, sl,
+                                      mcz_rd32(h + 12)}};
             for (uint32_t j = 0; j < tc; j++) {
                 tens[j] = mcz_rd32(p + pos + 4 * j);
                 if (tens[j] >= f->n || (j && tens[j] <= tens[j - 1]))

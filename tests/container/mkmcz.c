@@ -352,7 +352,7 @@ void mk_part(mk_mcz *m, const uint32_t *tensors, uint32_t tensor_count,
     mk_u32(b, tensor_count);
     mk_u32(b, input_count);
     mk_u32(b, output_count);
-    mk_u32(b, 0);
+    mk_u32(b, 10 + m->part_count); /* node_count: a value tests can recognise */
     mk_u64(b, skeleton_size);
     for (uint32_t k = 0; k < tensor_count; k++)
         mk_u32(b, tensors[k]);

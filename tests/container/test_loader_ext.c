@@ -786,6 +786,7 @@ START_TEST(parts_describe_load_and_build)
             wb += pm.raw[pm_lists[p][k]];
         }
         ck_assert_uint_eq(d->weight_bytes, wb);
+        ck_assert_uint_eq(d->node_count, 10 + p);
         ck_assert_uint_eq(d->input_count, p == 1 ? 2 : 1);
         ck_assert_uint_eq(d->output_count, p == 0 ? 2 : 1);
         for (size_t k = 0; k < d->input_count; k++)
@@ -1075,7 +1076,6 @@ M(m_pc_huge, mk_set32(f + SEC(10) + 16, UINT32_MAX))
 M(m_pc_plus1, mk_set32(f + SEC(10) + 16, 3))
 M(m_pc_minus1, mk_set32(f + SEC(10) + 16, 1))
 M(m_parts_reserved, f[SEC(10) + 20] = 1)
-M(m_rec_reserved, f[PR(0) + 12] = 1)
 M(m_rec_nt_over, mk_set32(f + PR(1), 9))
 M(m_rec_nt_huge, mk_set32(f + PR(1), UINT32_MAX))
 M(m_list_order, mk_set32(f + PR(0) + 24, 2); mk_set32(f + PR(0) + 28, 1))
@@ -1203,7 +1203,6 @@ static const bad_case bad_cases[] = {
     {"part_count one more than the records", V_BASE, m_pc_plus1, 1, AT_OPEN, FM},
     {"part_count one less than the records", V_BASE, m_pc_minus1, 1, AT_OPEN, FM},
     {"PARTS reserved word", V_BASE, m_parts_reserved, 1, AT_OPEN, FM},
-    {"part record reserved word", V_BASE, m_rec_reserved, 1, AT_OPEN, FM},
     {"part lists more tensors than the file", V_BASE, m_rec_nt_over, 1, AT_OPEN, FM},
     {"part tensor_count 2^32-1", V_BASE, m_rec_nt_huge, 1, AT_OPEN, FM},
     {"part tensors not ascending", V_BASE, m_list_order, 1, AT_OPEN, FM},

@@ -300,7 +300,7 @@ static void part_record(buf *ps, const uint32_t *tensors, size_t nt, const char 
     u32(ps, (uint32_t)nt);
     u32(ps, 1);
     u32(ps, 1);
-    u32(ps, 0);
+    u32(ps, which ? 3 : 2); /* node_count: part0_nodes makes 2 nodes, part1_nodes 3 */
     u64(ps, sk.n);
     for (size_t k = 0; k < nt; k++)
         u32(ps, tensors[k]);

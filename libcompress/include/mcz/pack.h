@@ -26,6 +26,7 @@ typedef struct mcz_pack_part {
     size_t n_inputs, n_outputs;
     const char *const *inputs;  /* its graph's inputs and outputs, in order */
     const char *const *outputs;
+    size_t nodes;             /* nodes of its graph (recorded for mcz-inspect) */
 } mcz_pack_part;
 
 /* Options for mcz_pack. Zero-initialised means the defaults. */

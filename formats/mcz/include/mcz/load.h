@@ -188,6 +188,7 @@ typedef struct mcz_part_desc {
     const char *const *outputs;
     uint64_t weight_bytes;         /* raw bytes of its tensors (shared ones counted in each) */
     uint64_t skeleton_bytes;
+    uint32_t node_count;           /* nodes of its graph, as the writer recorded */
 } mcz_part_desc;
 
 /* Number of partitions: 0 when the file holds one unsplit model. */
