@@ -25,13 +25,14 @@
 
 #include "mcz/outfile.h"
 #include "mcz/qdq.h"
+#include "model_impl.h" /* mcz_model_release_pages */
 #include "mczfmt.h"
 #include "onnxwire.h"
 
 #define BLOCK_SIZE (1u << 20)
 #define mcz_wr32(p, v) wr_le((p), (v), 4)
 #define mcz_wr64(p, v) wr_le((p), (v), 8)
-#define WINDOW_BYTES ((uint64_t)64 << 20)
+#define WINDOW_BYTES ((uint64_t)16 << 20) /* 16 blocks: work for every thread, little memory */
 #define WINDOW_TENSORS 4096
 #define PROBE_LEVEL 3
 #define MAX_THREADS 256
@@ -47,6 +48,7 @@ typedef struct bjob {
     size_t t; /* index into the window's tensors */
     uint64_t b;
     uint64_t raw_xxh;
+    int sparse_ok; /* a tenth of the block's elements are zero: the sparse candidate is made */
     cand planes, plain, sparse;
 } bjob;
 
@@ -56,8 +58,8 @@ typedef struct wtensor {
     uint64_t raw;
     unsigned E, tf;    /* E > 1: byte planes are a candidate */
     int lit;           /* byte-sized elements: the `planes` slot holds one literal-only segment */
-    unsigned es;       /* element size; sparse is a candidate when `sparse` */
-    int sparse;
+    unsigned es;       /* element size */
+    int sparse;        /* sparse may be a candidate: it is when every block made one */
     int level;         /* plain zstd level for the current pass */
     long dup_of;       /* an earlier identical tensor, or -1 */
     size_t first_job;
@@ -187,6 +189,29 @@ static uint32_t segment(ZSTD_CCtx *c, uint8_t *dst, const uint8_t *src, size_t m
     return (uint32_t)r;
 }
 
+/* How many of the k elements of es bytes (1, 2, 4, 8) at p are all-zero bytes. One loop per
+ * size so that each vectorizes: this runs over every weight, on one thread. */
+static uint64_t zero_elements(const uint8_t *p, uint64_t k, unsigned es)
+{
+    uint64_t z = 0;
+#define COUNT(T)                                                                                  \
+    for (uint64_t j = 0; j < k; j++) {                                                            \
+        T v;                                                                                      \
+        memcpy(&v, p + j * sizeof v, sizeof v);                                                   \
+        z += v == 0;                                                                              \
+    }
+    if (es == 1)
+        COUNT(uint8_t)
+    else if (es == 2)
+        COUNT(uint16_t)
+    else if (es == 4)
+        COUNT(uint32_t)
+    else
+        COUNT(uint64_t)
+#undef COUNT
+    return z;
+}
+
 /* The sparse candidate of one block of n bytes (format.md 6): the bitmap of the non-zero
  * elements, then their byte planes, each segment entropy-coded or stored. */
 static int encode_sparse(const wtensor *t, cand *c, const uint8_t *src, size_t n, encoder *e)
@@ -252,8 +277,12 @@ static int encode_block(packer *pk, bjob *j, encoder *e)
             j->planes.xxh = j->planes.len == n ? j->raw_xxh
                                                : mcz_xxh64(j->planes.data, j->planes.len);
         }
-        if (t->sparse && encode_sparse(t, &j->sparse, src, n, e) != 0)
-            return -1;
+        uint64_t k = t->sparse ? n / t->es : 0;
+        if (k && zero_elements(src, k, t->es) * 10 >= k) {
+            if (encode_sparse(t, &j->sparse, src, n, e) != 0)
+                return -1;
+            j->sparse_ok = 1;
+        }
     }
     if (!j->plain.data && !(j->plain.data = malloc(n ? n : 1)))
         return -1;
@@ -326,11 +355,16 @@ static const uint8_t *data_at(const packer *pk, size_t i, mcz_error *err)
     return mcz_model_weight_data(pk->m, pk->perm[i], err);
 }
 
-/* An earlier identical tensor (same dtype and bytes), or -1; registers tensor i otherwise. */
-static long find_dup(packer *pk, size_t i, const uint8_t *src, uint64_t raw)
+/* An earlier identical tensor (same dtype and bytes), or -1; registers tensor i otherwise.
+ * Its hash comes from the checksums of its blocks, computed in parallel by pass 0. */
+static long find_dup(packer *pk, size_t i, const uint8_t *src, uint64_t raw, const bjob *jobs,
+                     uint64_t nblocks)
 {
     const mcz_weight *w = wt_at(pk, i);
-    uint64_t h = pk->hash[i] = mcz_xxh64(src, raw) ^ (uint64_t)w->dtype;
+    uint64_t h = (uint64_t)w->dtype;
+    for (uint64_t b = 0; b < nblocks; b++)
+        h = mcz_xxh64_seed(&jobs[b].raw_xxh, 8, h);
+    pk->hash[i] = h;
     size_t s = (size_t)h & pk->dmask;
     for (; pk->dmap[s]; s = (s + 1) & pk->dmask) {
         size_t o = pk->dmap[s] - 1;
@@ -386,10 +420,12 @@ static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
     }
     bjob *jobs = pk->jobs + t->first_job;
     uint64_t planes = 0, plain = 0, sparse = 0;
+    int sparse_ok = t->sparse;
     for (uint64_t b = 0; b < t->nblocks; b++) {
         planes += jobs[b].planes.len;
         plain += jobs[b].plain.len;
         sparse += jobs[b].sparse.len;
+        sparse_ok &= jobs[b].sparse_ok;
     }
     int enc = MCZ_ENC_RAW;
     uint64_t best = t->raw;
@@ -398,7 +434,7 @@ static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
         enc = MCZ_ENC_PLANES, best = planes;
     else if ((lit ? planes : plain) < t->raw)
         enc = MCZ_ENC_ZSTD, best = lit ? planes : plain;
-    if (t->sparse && sparse < best)
+    if (sparse_ok && sparse < best)
         enc = MCZ_ENC_SPARSE;
     unsigned P = enc == MCZ_ENC_PLANES ? t->E : enc == MCZ_ENC_SPARSE ? 1 + t->es : 1;
     /* raw payloads of 64 bytes or more are used in place: 64-byte aligned; others: 8 */
@@ -473,18 +509,7 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
         t->es = es > 0 ? (unsigned)es : 0;
         t->lit = t->E <= 1 && pk->level > PROBE_LEVEL; /* int8/int4 codes, bytes */
         t->level = (t->E > 1 || t->lit) && pk->level > PROBE_LEVEL ? PROBE_LEVEL : pk->level;
-        if (t->raw && (t->dup_of = find_dup(pk, i, t->src, t->raw)) >= 0)
-            continue;
-        if (!pk->no_sparse && (t->es == 1 || t->es == 2 || t->es == 4 || t->es == 8) &&
-            t->raw % t->es == 0) {
-            uint64_t k = t->raw / t->es, zeros = 0;
-            for (uint64_t j = 0; j < k; j++) {
-                uint64_t v = 0;
-                memcpy(&v, t->src + j * t->es, t->es);
-                zeros += v == 0;
-            }
-            t->sparse = k && zeros * 10 >= k;
-        }
+        t->sparse = !pk->no_sparse && (t->es == 1 || t->es == 2 || t->es == 4 || t->es == 8);
         t->nblocks = (t->raw + BLOCK_SIZE - 1) / BLOCK_SIZE;
         for (uint64_t b = 0; b < t->nblocks; b++)
             pk->jobs[nj++] = (bjob){.t = pk->nwt - 1, .b = b};
@@ -493,6 +518,13 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
     pk->pass = 0;
     if ((s = run_jobs(pk, err)))
         return s;
+    /* duplicates, in table order (an identical tensor was encoded for nothing: rare) */
+    for (size_t k = 0; k < pk->nwt; k++) {
+        wtensor *t = &pk->wt[k];
+        if (t->dup_of != -2 && t->raw)
+            t->dup_of = find_dup(pk, t->idx, t->src, t->raw, pk->jobs + t->first_job,
+                                 t->nblocks);
+    }
     /* plain zstd close to the planes at the cheap level: redo it at the real level */
     int again = 0;
     for (size_t k = 0; k < pk->nwt; k++) {
@@ -503,7 +535,8 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
             plain += pk->jobs[t->first_job + b].plain.len;
         }
         /* bytes: only when matches already pay off (repetitive data, not integer codes) */
-        int redo = t->nblocks && (t->E > 1 || t->lit) && t->level != pk->level &&
+        int redo = t->nblocks && t->dup_of == -1 && (t->E > 1 || t->lit) &&
+                   t->level != pk->level &&
                    (t->lit ? plain < planes - planes / 20 : plain < planes + planes / 20);
         t->level = redo ? pk->level : 0;
         again |= redo;
@@ -514,6 +547,8 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
     for (size_t k = 0; k < pk->nwt && !s; k++)
         if (pk->wt[k].dup_of != -2) {
             s = write_tensor(pk, &pk->wt[k], err);
+            /* written: its pages of the mapped input need not stay resident */
+            mcz_model_release_pages(pk->m, pk->wt[k].src, pk->wt[k].raw);
             if (!s && pk->progress)
                 pk->progress(pk->progress_ctx, 1, pk->wt[k].raw);
         }
