@@ -1,8 +1,14 @@
-/* unpack.c - .mcz -> model, through the loader library (one reader): the loader builds the
- * ONNX model in memory, the ONNX importer takes it from there. */
+/* unpack.c - .mcz -> model, through the loader library (one reader). mcz-unpack streams the
+ * skeleton to the output, decoding one tensor at a time; models over 2 GiB (external data)
+ * and mcz_model_load_mcz go through the loader's in-memory build and the ONNX importer. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "mcz/outfile.h"
 #include "mcz/pack.h"
 #include "mczfmt.h"
 
@@ -34,10 +40,124 @@ mcz_model *mcz_model_load_any(const char *path, int threads, mcz_error *err)
                                   : mcz_model_load_onnx(path, err);
 }
 
+/* ---- streaming: skeleton + one decoded tensor at a time -> the output file ----
+ *
+ * Building the whole model in memory (the loader's mcz_build_onnx) holds the decoded weights,
+ * the built model and the mapped container at once: about 2.8x the model at the peak. Instead
+ * the skeleton is streamed through onnxwire to the output; each weight's replacement is a tag
+ * (an address inside `tag`, one per tensor) that onnxwire passes to the sink untouched (its
+ * documented contract: replacements go to the sink as they are, never copied), and the sink
+ * decodes that tensor only then, writes it and drops the container pages it came from. */
+typedef struct ustream {
+    mcz_file *f;
+    const uint8_t *tag;   /* n bytes: tensor i's replacement is tag + i */
+    uint8_t *buf;
+    size_t cap;
+    int threads;
+    mcz_outfile *out;
+    const mcz_unpack_opts *o;
+} ustream;
+
+static mcz_status tag_tensor(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+                             const uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    ustream *u = ctx;
+    uint64_t i;
+    (void)ordinal;
+    if (!mcz_marker_parse(raw, len, &i))
+        return MCZ_OK;
+    if (i >= u->f->n || u->f->t[i].pub.in_skeleton)
+        return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: skeleton: marker for tensor %llu, which "
+                          "has no payload", u->f->name, (unsigned long long)i);
+    *out = u->tag + i;
+    *out_len = (size_t)u->f->t[i].pub.raw_bytes;
+    return MCZ_OK;
+}
+
+static mcz_status write_piece(void *ctx, const void *data, size_t len, mcz_error *err)
+{
+    ustream *u = ctx;
+    const uint8_t *p = data;
+    if (p < u->tag || p >= u->tag + u->f->n) /* skeleton bytes */
+        return mcz_outfile_write(u->out, data, len, err);
+    size_t i = (size_t)(p - u->tag);
+    const mcz_tensor_info *t = &u->f->t[i].pub;
+    if (len > u->cap) {
+        free(u->buf);
+        u->cap = len;
+        if (!(u->buf = malloc(len)))
+            return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory for tensor '%s'",
+                              u->f->name, t->name);
+    }
+    mcz_status s;
+    if (u->f->t[i].nblocks > 1) { /* a large tensor: its blocks on every thread */
+        void **dst = calloc(u->f->n, sizeof *dst);
+        if (!dst)
+            return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", u->f->name);
+        dst[i] = u->buf;
+        s = mcz_load_all(u->f, u->threads, dst, err);
+        free(dst);
+    } else {
+        s = mcz_read(u->f, i, u->buf, len, err);
+    }
+    if (!s)
+        s = mcz_outfile_write(u->out, u->buf, len, err);
+    long pg = sysconf(_SC_PAGESIZE);
+    uint64_t a = (t->offset + (uint64_t)pg - 1) / (uint64_t)pg * (uint64_t)pg;
+    uint64_t e = (t->offset + t->stored_bytes) / (uint64_t)pg * (uint64_t)pg;
+    if (!s && pg > 0 && e > a) /* its stored bytes are read: let their pages go */
+        madvise((void *)(u->f->base + a), e - a, MADV_DONTNEED);
+    if (!s && u->o->progress)
+        u->o->progress(u->o->progress_ctx, 1, len);
+    return s;
+}
+
+/* The model (part < 0) or partition `part`, when it fits one protobuf (< 2 GiB) and external
+ * data was not asked for: streamed (*done = 1). Else *done = 0 and nothing is written. */
+static mcz_status unpack_stream(const char *in, long part, const char *out,
+                                const mcz_unpack_opts *o, int *done, mcz_error *err)
+{
+    mcz_file *f = mcz_open(in, err);
+    if (!f)
+        return err ? err->code : MCZ_ERR_FORMAT;
+    const mcz_part_desc *pd = part >= 0 ? mcz_part(f, (size_t)part) : NULL;
+    const uint8_t *skel = pd ? f->parts[part].skel : f->skel;
+    size_t skel_len = pd ? (size_t)pd->skeleton_bytes : f->skel_len;
+    uint64_t total = skel_len + (pd ? pd->weight_bytes : 0);
+    for (size_t i = 0; i < f->n && !pd; i++)
+        total += f->t[i].pub.raw_bytes;
+    mcz_status s = part >= 0 && !pd ? mcz_seterr(err, MCZ_ERR_NOT_FOUND, "%s: no partition %ld "
+                                                 "(%zu partitions)", in, part, f->nparts)
+                                    : MCZ_OK;
+    *done = !s && o->external_data == 0 && total < ((uint64_t)2 << 30) - ((uint64_t)64 << 20);
+    if (*done) {
+        ustream u = {.f = f, .tag = malloc(f->n ? f->n : 1), .threads = o->threads, .o = o};
+        if (!u.tag)
+            s = mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", in);
+        else if (!(u.out = mcz_outfile_open(out, o->force, err)))
+            s = err ? err->code : MCZ_ERR_IO;
+        if (!s)
+            s = mcz_onnxwire_stream(skel, skel_len, tag_tensor, &u, write_piece, &u, NULL, in,
+                                    err);
+        if (!s)
+            s = mcz_outfile_commit(u.out, err);
+        else if (u.out)
+            mcz_outfile_abort(u.out);
+        free((void *)u.tag);
+        free(u.buf);
+    }
+    mcz_close(f);
+    return s;
+}
+
 mcz_status mcz_unpack(const char *in, const char *out, const mcz_unpack_opts *opts,
                       mcz_error *err)
 {
     mcz_unpack_opts o = opts ? *opts : (mcz_unpack_opts){0};
+    int done = 0;
+    mcz_status st = unpack_stream(in, -1, out, &o, &done, err);
+    if (st || done)
+        return st;
     mcz_model *m = mcz_model_load_mcz(in, o.threads, err);
     if (!m)
         return err ? err->code : MCZ_ERR_FORMAT;
@@ -60,6 +180,11 @@ mcz_status mcz_unpack_part(const char *in, size_t part, const char *out,
                            const mcz_unpack_opts *opts, mcz_error *err)
 {
     mcz_unpack_opts o = opts ? *opts : (mcz_unpack_opts){0};
+    int done = 0;
+    mcz_status st = unpack_stream(in, part > LONG_MAX ? LONG_MAX : (long)part, out, &o, &done,
+                                  err);
+    if (st || done)
+        return st;
     mcz_file *f = mcz_open(in, err);
     if (!f)
         return err ? err->code : MCZ_ERR_FORMAT;
