@@ -38,6 +38,9 @@ run "$bin/mcz-inspect" "$tmp/small.mcz" --verify
 
 say "8. Partition the model into 3 parts that load in parallel and run in sequence."
 run "$bin/mcz-partition" "$tmp/mlp.onnx" --parts 3 -o "$tmp/parts/"
+echo "   The same split as one container (each weight stored once), and what it holds:"
+run "$bin/mcz-partition" "$tmp/mlp.onnx" --parts 3 -q -o "$tmp/parts.mcz"
+run "$bin/mcz-inspect" "$tmp/parts.mcz" | sed -n '/^partitions:/,$p'
 
 say "9. Load the lossless .mcz with the loader library alone and run the MLP's forward pass."
 run "$bin/mlp-forward" "$tmp/mlp.mcz" 0.5 | head -5
