@@ -743,6 +743,8 @@ static void job_tensor_body(void *ctx, size_t j, unsigned tid)
         return;
     }
     load_f32(c->data, w->dtype, 0, n, f);
+    if (w->dtype == MCZ_DT_FLOAT) /* f holds every value now: the input's pages can go */
+        mcz_model_release_pages(x->m, c->data, w->nbytes);
     mcz_prune_stats st;
     mcz_status s;
     switch (p->pattern) {
