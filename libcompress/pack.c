@@ -858,11 +858,18 @@ static mcz_status pack_all(packer *pk, mcz_error *err)
         s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* a small model in smaller windows: fewer candidate encodings held at once */
+    uint64_t total = 0, window;
+    for (size_t i = 0; i < pk->n; i++)
+        total += wt_at(pk, i)->nbytes;
+    window = total / 8 < WINDOW_BYTES / 4 ? WINDOW_BYTES / 4
+             : total / 8 > WINDOW_BYTES   ? WINDOW_BYTES
+                                          : total / 8;
     for (size_t i0 = 0; i0 < pk->n && !s;) {
         size_t i1 = i0;
         uint64_t bytes = 0;
         while (i1 < pk->n && (i1 == i0 || (i1 - i0 < WINDOW_TENSORS &&
-                              bytes + wt_at(pk, i1)->nbytes <= WINDOW_BYTES)))
+                              bytes + wt_at(pk, i1)->nbytes <= window)))
             bytes += wt_at(pk, i1++)->nbytes;
         s = do_window(pk, i0, i1, err);
         free_jobs(pk);
