@@ -567,13 +567,19 @@ void mcz_model_for_each_node(const mcz_model *m, mcz_node_fn fn, void *ctx)
 void mcz_model_release_pages(const mcz_model *m, const void *data, uint64_t len)
 {
     const uint8_t *p = data;
-    uintptr_t a = (uintptr_t)p, e = a + len;
     bool mapped = m->map && p >= m->map && p + len <= m->map + m->maplen;
     for (size_t i = 0; !mapped && i < m->next; i++)
         mapped = m->ext[i].addr && p >= m->ext[i].addr &&
                  p + len <= m->ext[i].addr + m->ext[i].len;
+    if (mapped)
+        mcz_release_mapped(p, len);
+}
+
+void mcz_release_mapped(const void *data, uint64_t len)
+{
+    uintptr_t a = (uintptr_t)data, e = a + len;
     long pg = sysconf(_SC_PAGESIZE);
-    if (!mapped || pg <= 0)
+    if (pg <= 0)
         return;
     uintptr_t s = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1), t = e & ~((uintptr_t)pg - 1);
     if (t > s)

@@ -61,5 +61,9 @@ char *mcz_strdup(const char *s);
  * them again reads the file again. Anything else: nothing happens. */
 void mcz_model_release_pages(const mcz_model *m, const void *data, uint64_t len);
 
+/* The same for any range known to lie in a read-only file mapping (the whole pages inside
+ * it; the pages it only shares with its neighbours stay). */
+void mcz_release_mapped(const void *data, uint64_t len);
+
 
 #endif

@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "mcz/outfile.h"
 #include "mcz/pack.h"
+#include "model_impl.h" /* mcz_release_mapped */
 #include "mczfmt.h"
 
 mcz_model *mcz_model_load_mcz(const char *path, int threads, mcz_error *err)
@@ -102,11 +101,8 @@ static mcz_status write_piece(void *ctx, const void *data, size_t len, mcz_error
     }
     if (!s)
         s = mcz_outfile_write(u->out, u->buf, len, err);
-    long pg = sysconf(_SC_PAGESIZE);
-    uint64_t a = (t->offset + (uint64_t)pg - 1) / (uint64_t)pg * (uint64_t)pg;
-    uint64_t e = (t->offset + t->stored_bytes) / (uint64_t)pg * (uint64_t)pg;
-    if (!s && pg > 0 && e > a) /* its stored bytes are read: let their pages go */
-        madvise((void *)(u->f->base + a), e - a, MADV_DONTNEED);
+    if (!s) /* its stored bytes are read: let their pages go */
+        mcz_release_mapped(u->f->base + t->offset, t->stored_bytes);
     if (!s && u->o->progress)
         u->o->progress(u->o->progress_ctx, 1, len);
     return s;
