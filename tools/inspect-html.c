@@ -487,9 +487,6 @@ int inspect_html(const char *path, const char *out, int force)
     mcz_qdq_weight *qw = NULL;
     row *rows = calloc(nw ? nw : 1, sizeof *rows);
     op_hist h = {0};
-    char *text = NULL;
-    size_t len = 0;
-    FILE *o = NULL;
     int rc = TOOL_FAIL;
     if (!rows || mcz_model_qdq_weights(m, &qw, &nq, &err) != MCZ_OK) {
         tool_error(path, "out of memory");
@@ -558,21 +555,12 @@ int inspect_html(const char *path, const char *out, int force)
     }
     struct stat st;
     uint64_t file_size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    o = open_memstream(&text, &len);
-    if (!o) {
-        tool_error(path, "out of memory");
-        goto done;
+    tool_text t;
+    if (tool_text_open(&t, path) == TOOL_OK) {
+        write_page(t.f, path, m, f, file_size, &h, rows, nq);
+        rc = tool_text_write(&t, out, force);
     }
-    write_page(o, path, m, f, file_size, &h, rows, nq);
-    if (fclose(o) != 0) {
-        o = NULL;
-        tool_error(path, "out of memory");
-        goto done;
-    }
-    o = NULL;
-    rc = tool_write_file(out, force, text, len);
 done:
-    free(text);
     free(h.ops);
     free(qw);
     free(rows);

@@ -168,18 +168,11 @@ static int write_report(const char *path, int force, const char *in, const char 
                         mcz_model *m, const mcz_prune_params *p, const tool_common *c,
                         const mcz_prune_report *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) {
-        tool_error(path, "out of memory");
+    tool_text t;
+    if (tool_text_open(&t, path) != TOOL_OK)
         return TOOL_FAIL;
-    }
-    print_json(mem, in, out, m, p, c, r);
-    fclose(mem);
-    int rc = tool_write_file(path, force, buf, len);
-    free(buf);
-    return rc;
+    print_json(t.f, in, out, m, p, c, r);
+    return tool_text_write(&t, path, force);
 }
 
 int main(int argc, char **argv)

@@ -223,18 +223,11 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
 static int write_report(const char *path, int force, const char *in, const char *out,
                         const mcz_quantize_params *p, const mcz_quantize_report *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) {
-        tool_error(path, "out of memory");
+    tool_text t;
+    if (tool_text_open(&t, path) != TOOL_OK)
         return TOOL_FAIL;
-    }
-    print_json(mem, in, out, p, r);
-    fclose(mem);
-    int rc = tool_write_file(path, force, buf, len);
-    free(buf);
-    return rc;
+    print_json(t.f, in, out, p, r);
+    return tool_text_write(&t, path, force);
 }
 
 int main(int argc, char **argv)

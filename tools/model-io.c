@@ -115,6 +115,27 @@ int tool_write_file(const char *path, int force, const char *text, size_t len)
     return s == MCZ_OK ? TOOL_OK : tool_fail(&err);
 }
 
+int tool_text_open(tool_text *t, const char *path)
+{
+    *t = (tool_text){0};
+    if ((t->f = open_memstream(&t->buf, &t->len)))
+        return TOOL_OK;
+    tool_error(path, "out of memory");
+    return TOOL_FAIL;
+}
+
+int tool_text_write(tool_text *t, const char *path, int force)
+{
+    int rc = TOOL_FAIL;
+    if (fclose(t->f) != 0)
+        tool_error(path, "out of memory");
+    else
+        rc = tool_write_file(path, force, t->buf, t->len);
+    free(t->buf);
+    *t = (tool_text){0};
+    return rc;
+}
+
 void tool_json_num(FILE *f, double v, int digits)
 {
     if (isfinite(v))

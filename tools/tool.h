@@ -96,6 +96,19 @@ int tool_copy_file(const char *in, const tool_common *c);
  * Returns a tool exit status, having printed any error. */
 int tool_write_file(const char *path, int force, const char *text, size_t len);
 
+/* Text printed into memory, then written as tool_write_file writes (JSON reports, pages). */
+typedef struct tool_text {
+    FILE *f; /* print here */
+    char *buf;
+    size_t len;
+} tool_text;
+
+/* Start one. Returns TOOL_OK, or TOOL_FAIL having printed the error (`path` names it). */
+int tool_text_open(tool_text *t, const char *path);
+
+/* Write what t->f received to `path` and free it all. Returns a tool exit status. */
+int tool_text_write(tool_text *t, const char *path, int force);
+
 /* A JSON number with `digits` significant digits, or null when not finite. */
 void tool_json_num(FILE *f, double v, int digits);
 
