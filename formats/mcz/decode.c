@@ -206,16 +206,19 @@ static mcz_status dequantize(const mcz_file *f, size_t i, float *dst, mcz_error 
         s = err ? err->code : MCZ_ERR_NOMEM;
     if (!s && !(s = read_tensor(f, i, codes, err))) {
         size_t D = q->axis < 0 ? 1 : (size_t)p->dims[q->axis], in = 1, bs = q->block_size;
-        size_t nb = bs ? D / bs + (D % bs != 0) : D, j = 0;
+        size_t nb = bs ? D / bs + (D % bs != 0) : D, j = 0, fast = p->dtype == 3 && !zp && !bs;
         for (int k = q->axis + 1; k < p->rank; k++) /* axis -1: D = 1, in = n */
             in *= (size_t)p->dims[k];
         for (size_t o = 0; o < (D && in ? n / D / in : 0); o++)
-            for (size_t a = 0; a < D; a++) {
-                size_t base = bs ? (o * nb + a / bs) * in : a, step = bs != 0;
-                for (size_t x = 0, si = base; x < in; x++, j++, si += step)
-                    dst[j] = (float)(code_at(codes, j, p->dtype) -
-                                     (zp ? code_at(zp, si, p->dtype) : 0)) * sc[si];
-            }
+            for (size_t a = 0; a < D; a += fast && in == 1 ? D : 1)
+                if (fast) /* int8 symmetric: a loop that vectorizes (in == 1: the whole row) */
+                    for (size_t x = 0, len = in > 1 ? in : D; x < len; x++, j++)
+                        dst[j] = (float)(int8_t)codes[j] * sc[in > 1 ? a : x];
+                else
+                    for (size_t x = 0, si = bs ? (o * nb + a / bs) * in : a; x < in;
+                         x++, j++, si += bs != 0)
+                        dst[j] = (float)(code_at(codes, j, p->dtype) -
+                                         (zp ? code_at(zp, si, p->dtype) : 0)) * sc[si];
     }
     free(sc);
     free(zp);
