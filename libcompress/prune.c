@@ -742,9 +742,14 @@ static void job_tensor_body(void *ctx, size_t j, unsigned tid)
         cand_fail(c, MCZ_ERR_NOMEM, "out of memory");
         return;
     }
-    load_f32(c->data, w->dtype, 0, n, f);
-    if (w->dtype == MCZ_DT_FLOAT) /* f holds every value now: the input's pages can go */
-        mcz_model_release_pages(x->m, c->data, w->nbytes);
+    /* float32: the input's pages go as their values are copied, so the weight is not held
+     * twice (the largest weight of a CNN can be half the model) */
+    for (uint64_t s = 0, step = (uint64_t)1 << 18; s < n; s += step) { /* 1 MiB */
+        uint64_t len = n - s < step ? n - s : step;
+        load_f32(c->data, w->dtype, s, len, f + s);
+        if (w->dtype == MCZ_DT_FLOAT)
+            mcz_model_release_pages(x->m, c->data + s * 4, len * 4);
+    }
     mcz_prune_stats st;
     mcz_status s;
     switch (p->pattern) {
