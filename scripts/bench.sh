@@ -128,6 +128,12 @@ bench_model() { # NAME ONNX REAL(0|1)
       rm -f "/dev/shm/mcz-bench-$$.mcz"
     done
   fi
+  # prune's output is the size of its input and is fsync'd: to disk, writing it takes about
+  # as long as pruning; in RAM the time is the tool's own (issue 5's per-core figure)
+  if [ "$(fsize "$onnx")" -ge $((15 * 1048576)) ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    timed "$name" prune-tmpfs 1 "$B/mcz-prune" -q -f -j 1 --sparsity 0.5 "$onnx" -o "/dev/shm/mcz-bench-$$.onnx"
+    rm -f "/dev/shm/mcz-bench-$$.onnx"
+  fi
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
            console.log([process.argv[2], r.raw_bytes, r.stored_bytes].join("\t"))' \
     "$d/pack-1.json" "$name" >> "$R/weights.tsv"
@@ -408,10 +414,10 @@ report() {
         { v[$1, $2, $3, $4] = $9; ms[$1] = 1 }
         END { for (m in ms) { l = v[m, "mcz", ncpu, "load"]; if (v[m, "mcz", 1, "load"] > l) l = v[m, "mcz", 1, "load"]
           printf "- #7 loader ≥ zstd -dc on %s: %s (%.0f vs %.0f MB/s)\n", m, (l >= z[m] ? "met" : "**MISSED**"), l, z[m]
-          if (onnx[m] >= 15 * 1048576) printf "- #3 loader ≥ 1,600 MB/s of output on 1 core on %s: %s (%.0f MB/s)\n", m, (v[m, "mcz", 1, "load"] >= 1600 ? "met" : "**MISSED**"), v[m, "mcz", 1, "load"]
+          if (onnx[m] >= 15 * 1048576) printf "- #3 loader ≥ 1,600 MB/s of output on 1 core on %s: %s (%.0f MB/s; memcpy of as many bytes into fresh memory in the same run: %.0f MB/s)\n", m, (v[m, "mcz", 1, "load"] >= 1600 ? "met" : "**MISSED**"), v[m, "mcz", 1, "load"], v[m, "mcz", 1, "memcpy"]
           if (onnx[m] >= 15 * 1048576 && (m, "int8", ncpu, "memcpy_f32") in v && v[m, "int8", ncpu, "load_f32"] > 0) { r = v[m, "int8", ncpu, "memcpy_f32"] / v[m, "int8", ncpu, "load_f32"]
             printf "- #7 int8 .mcz loaded as float32 within 3x of memcpy on %s: %s (%.2fx the time of memcpy)\n", m, (r <= 3 ? "met" : "**MISSED**"), r } } }' "$R/load.tsv" | sort
-      echo "- #7 int8 as float32 within 3x of memcpy is checked on models ≥ 15 MiB only: below that, opening the file and starting threads dominate a memcpy that stays in cache"
+      echo "- #7 int8 as float32 within 3x of memcpy is checked on models ≥ 15 MiB only: below that, opening the file and starting threads dominate a memcpy of well under a millisecond"
       awk -F'\t' '$2 == "int8" && $4 == "load_f32" && ($12 == 0 || $12 == "") { n++ } END { if (n) printf "- #7 note: on %d models the int8 .mcz holds no quantization parameters (codes stored as plain int8 tensors), so *loaded as float32* there is the codes read as stored, not dequantized\n", n }' "$R/load.tsv"
       awk -F'\t' "${aw[@]}" "$ONNXSZ"'
         { t[$1, $2, $3] = $4; r[$1, $2, $3] = $5; ms[$1] = 1
@@ -425,7 +431,8 @@ report() {
             w = wb[m] / 1e6
             if (onnx[m] >= 100e6 && (m, "quantize", ncpu) in t && t[m, "quantize", ncpu] > 0) printf "- #4 quantize -j%d --method mse ≥ 100 MB/s of weights on %s: %s (%.0f MB/s)\n", ncpu, m, (w / t[m, "quantize", ncpu] >= 100 ? "met" : "**MISSED**"), w / t[m, "quantize", ncpu]
             if (onnx[m] >= 100e6 && (m, "quantize-minmax", ncpu) in t && t[m, "quantize-minmax", ncpu] > 0) printf "- #4 quantize -j%d --method minmax ≥ 300 MB/s of weights on %s: %s (%.0f MB/s)\n", ncpu, m, (w / t[m, "quantize-minmax", ncpu] >= 300 ? "met" : "**MISSED**"), w / t[m, "quantize-minmax", ncpu]
-            if ((m, "prune", 1) in t && t[m, "prune", 1] > 0) printf "- #5 prune ≥ 200 MB/s of weights per core (-j1) on %s: %s (%.0f MB/s)\n", m, (w / t[m, "prune", 1] >= 200 ? "met" : "**MISSED**"), w / t[m, "prune", 1] }
+            if ((m, "prune", 1) in t && t[m, "prune", 1] > 0) printf "- #5 prune ≥ 200 MB/s of weights per core (-j1, output to disk) on %s: %s (%.0f MB/s)\n", m, (w / t[m, "prune", 1] >= 200 ? "met" : "**MISSED**"), w / t[m, "prune", 1]
+            if ((m, "prune-tmpfs", 1) in t && t[m, "prune-tmpfs", 1] > 0) printf "- #5 prune ≥ 200 MB/s of weights per core (-j1, output to tmpfs) on %s: %s (%.0f MB/s)\n", m, (w / t[m, "prune-tmpfs", 1] >= 200 ? "met" : "**MISSED**"), w / t[m, "prune-tmpfs", 1] }
           for (m in ms) if (onnx[m] >= 100e6 && ncpu > 1) { split("pack pack-tmpfs quantize", st, " ")
             for (i = 1; i <= 3; i++) if ((m, st[i], 1) in t && t[m, st[i], ncpu] > 0) { sp = t[m, st[i], 1] / t[m, st[i], ncpu]
               printf "- #7 %d threads ≥ 1.7x faster for %s on %s: %s (%.2fx)\n", ncpu, st[i], m, (sp >= 1.7 ? "met" : "**MISSED**"), sp } } }' "$R/times.tsv" | sort
