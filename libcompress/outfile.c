@@ -13,6 +13,10 @@
 #include "onnxwire.h" /* mcz_seterr */
 
 #define OUTBUF_SIZE (1u << 20)
+/* Written data is handed to the disk every KICK_BYTES. Without this, a few hundred MB stay
+ * dirty in the page cache (below the kernel's background threshold on a machine with a lot
+ * of memory) and the whole disk write happens in the final fsync, after the work is done. */
+#define KICK_BYTES ((uint64_t)16 << 20)
 
 struct mcz_outfile {
     char *path;    /* destination as given */
@@ -21,6 +25,7 @@ struct mcz_outfile {
     int fd;
     int close_fd;  /* 0 for standard output */
     uint64_t off;
+    uint64_t written, kicked; /* bytes written to fd; bytes whose writeback was started */
     size_t used;
     uint8_t *buf;
 };
@@ -114,6 +119,14 @@ static mcz_status write_all(mcz_outfile *o, const uint8_t *p, size_t len, mcz_er
         }
         p += w;
         len -= (size_t)w;
+        o->written += (uint64_t)w;
+    }
+    /* start writing back what is written so far, without waiting for it (a hint: a
+     * failure here changes nothing, the final fsync reports any error) */
+    if (o->tmp && o->written - o->kicked >= KICK_BYTES) {
+        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(o->written - o->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        o->kicked = o->written;
     }
     return MCZ_OK;
 }
