@@ -6,7 +6,9 @@
  * kept: raw, plain zstd, and byte planes (floats: sign rotated to the low bit first) whose
  * planes are each entropy-coded by zstd in a fast literal-only setting or stored. Plain zstd is
  * first tried at a cheap level and redone at the requested level only when it comes close to
- * the planes (repetitive tensors). A tensor with a tenth or more of zero elements also tries the
+ * the planes (repetitive tensors). A tensor larger than the window is streamed: its encoding is
+ * chosen from the candidates of its first blocks, and the rest is encoded with that one alone,
+ * a window's worth at a time. A tensor with a tenth or more of zero elements also tries the
  * sparse encoding: per block a bitmap of the non-zero elements, then their byte planes.
  * Identical tensors share one payload.
  *
@@ -37,6 +39,16 @@
 #define PROBE_LEVEL 3
 #define MAX_THREADS 256
 
+/* What the block jobs do. A tensor larger than its window is streamed: every block's checksum
+ * first (dedup), all candidates of a sample of its first blocks only, then the other blocks
+ * with the encoding the sample chose, a window's worth at a time. */
+enum {
+    PASS_ALL,  /* checksum and every candidate (plain zstd at the tensor's level) */
+    PASS_REDO, /* plain zstd again at the requested level, for tensors with a level */
+    PASS_HASH, /* the checksum alone; the input pages are released after */
+    PASS_ONE   /* the tensor's chosen encoding alone */
+};
+
 /* One candidate encoding of one block: its segments back to back. */
 typedef struct cand {
     uint8_t *data;
@@ -62,6 +74,8 @@ typedef struct wtensor {
     int sparse;        /* sparse may be a candidate: it is when every block made one */
     int level;         /* plain zstd level for the current pass */
     long dup_of;       /* an earlier identical tensor, or -1 */
+    int enc, zlit;     /* the chosen encoding; zstd: the literal-only frames of `planes` */
+    unsigned P;        /* the chosen encoding's segments per block */
     size_t first_job;
     uint64_t nblocks;
 } wtensor;
@@ -90,6 +104,7 @@ typedef struct packer {
     wtensor *wt;
     bjob *jobs;
     size_t nwt, njobs;
+    size_t jend; /* run_jobs: the end of the jobs being encoded */
     atomic_size_t next;
     atomic_int failed;
     int pass;
@@ -232,7 +247,7 @@ static int encode_sparse(const wtensor *t, cand *c, const uint8_t *src, size_t n
         }
     }
     c->len = c->seg[0] = segment(e->lit, c->data, e->bitmap, nb);
-    uint8_t *pl[8];
+    uint8_t *pl[8] = {0}; /* E of them set: zeroed for the compiler's sake */
     if (E == 1) {
         pl[0] = e->gather;
     } else {
@@ -248,42 +263,36 @@ static int encode_sparse(const wtensor *t, cand *c, const uint8_t *src, size_t n
     return 0;
 }
 
-static int encode_block(packer *pk, bjob *j, encoder *e)
+/* The `planes` candidate: byte planes, or with `lit` the bytes entropy-coded alone (what
+ * integer codes need). */
+static int encode_planes(const wtensor *t, bjob *j, const uint8_t *src, size_t n, encoder *e)
 {
-    wtensor *t = &pk->wt[j->t];
-    uint64_t off = j->b * BLOCK_SIZE;
-    size_t n = (size_t)(t->raw - off < BLOCK_SIZE ? t->raw - off : BLOCK_SIZE);
-    const uint8_t *src = t->src + off;
-    if (pk->pass == 0) {
-        j->raw_xxh = mcz_xxh64(src, n);
-        if (t->E > 1) {
-            size_t m = n / t->E;
-            uint8_t *pl[8];
-            if (!j->planes.data && !(j->planes.data = malloc(n)))
-                return -1;
-            for (unsigned k = 0; k < t->E; k++)
-                pl[k] = e->scratch + k * m;
-            planes_split(pl, src, n, t->E, t->tf);
-            j->planes.len = 0;
-            for (unsigned k = 0; k < t->E; k++) {
-                j->planes.seg[k] = segment(e->lit, j->planes.data + j->planes.len, pl[k], m);
-                j->planes.len += j->planes.seg[k];
-            }
-            j->planes.xxh = mcz_xxh64(j->planes.data, j->planes.len);
-        } else if (t->lit) { /* entropy coding alone: what integer codes need */
-            if (!j->planes.data && !(j->planes.data = malloc(n ? n : 1)))
-                return -1;
-            j->planes.len = j->planes.seg[0] = segment(e->lit, j->planes.data, src, n);
-            j->planes.xxh = j->planes.len == n ? j->raw_xxh
-                                               : mcz_xxh64(j->planes.data, j->planes.len);
+    if (t->E > 1) {
+        size_t m = n / t->E;
+        uint8_t *pl[8];
+        if (!j->planes.data && !(j->planes.data = malloc(n)))
+            return -1;
+        for (unsigned k = 0; k < t->E; k++)
+            pl[k] = e->scratch + k * m;
+        planes_split(pl, src, n, t->E, t->tf);
+        j->planes.len = 0;
+        for (unsigned k = 0; k < t->E; k++) {
+            j->planes.seg[k] = segment(e->lit, j->planes.data + j->planes.len, pl[k], m);
+            j->planes.len += j->planes.seg[k];
         }
-        uint64_t k = t->sparse ? n / t->es : 0;
-        if (k && zero_elements(src, k, t->es) * 10 >= k) {
-            if (encode_sparse(t, &j->sparse, src, n, e) != 0)
-                return -1;
-            j->sparse_ok = 1;
-        }
+        j->planes.xxh = mcz_xxh64(j->planes.data, j->planes.len);
+    } else if (t->lit) {
+        if (!j->planes.data && !(j->planes.data = malloc(n ? n : 1)))
+            return -1;
+        j->planes.len = j->planes.seg[0] = segment(e->lit, j->planes.data, src, n);
+        j->planes.xxh = j->planes.len == n ? j->raw_xxh
+                                           : mcz_xxh64(j->planes.data, j->planes.len);
     }
+    return 0;
+}
+
+static int encode_plain(const wtensor *t, bjob *j, const uint8_t *src, size_t n, encoder *e)
+{
     if (!j->plain.data && !(j->plain.data = malloc(n ? n : 1)))
         return -1;
     ZSTD_CCtx_setParameter(e->plain, ZSTD_c_compressionLevel, t->level);
@@ -291,6 +300,40 @@ static int encode_block(packer *pk, bjob *j, encoder *e)
     j->plain.len = j->plain.seg[0];
     j->plain.xxh = j->plain.len == n ? j->raw_xxh : mcz_xxh64(j->plain.data, j->plain.len);
     return 0;
+}
+
+static int encode_block(packer *pk, bjob *j, encoder *e)
+{
+    wtensor *t = &pk->wt[j->t];
+    uint64_t off = j->b * BLOCK_SIZE;
+    size_t n = (size_t)(t->raw - off < BLOCK_SIZE ? t->raw - off : BLOCK_SIZE);
+    const uint8_t *src = t->src + off;
+    switch (pk->pass) {
+    case PASS_HASH:
+        j->raw_xxh = mcz_xxh64(src, n);
+        /* read again only when this block is encoded: not resident until then */
+        mcz_model_release_pages(pk->m, src, n);
+        return 0;
+    case PASS_ONE: /* any block can be stored sparse, even with few zeros */
+        if (t->enc == MCZ_ENC_SPARSE)
+            return encode_sparse(t, &j->sparse, src, n, e);
+        if (t->enc == MCZ_ENC_PLANES || t->zlit)
+            return encode_planes(t, j, src, n, e);
+        return encode_plain(t, j, src, n, e);
+    case PASS_ALL: {
+        j->raw_xxh = mcz_xxh64(src, n);
+        if (encode_planes(t, j, src, n, e) != 0)
+            return -1;
+        uint64_t k = t->sparse ? n / t->es : 0;
+        if (k && zero_elements(src, k, t->es) * 10 >= k) {
+            if (encode_sparse(t, &j->sparse, src, n, e) != 0)
+                return -1;
+            j->sparse_ok = 1;
+        }
+        break;
+    }
+    }
+    return encode_plain(t, j, src, n, e);
 }
 
 typedef struct thr {
@@ -304,10 +347,10 @@ static void *encode_worker(void *arg)
     packer *pk = w->pk;
     for (;;) {
         size_t k = atomic_fetch_add(&pk->next, 1);
-        if (k >= pk->njobs || atomic_load(&pk->failed))
+        if (k >= pk->jend || atomic_load(&pk->failed))
             break;
         bjob *j = &pk->jobs[k];
-        if (pk->pass == 1 && pk->wt[j->t].level == 0)
+        if (pk->pass == PASS_REDO && pk->wt[j->t].level == 0)
             continue; /* this tensor is not redone */
         if (encode_block(pk, j, w->e) != 0)
             atomic_store(&pk->failed, 1);
@@ -315,14 +358,16 @@ static void *encode_worker(void *arg)
     return NULL;
 }
 
-static mcz_status run_jobs(packer *pk, mcz_error *err)
+/* Jobs [j0, j1) in parallel, as pk->pass says. */
+static mcz_status run_jobs(packer *pk, size_t j0, size_t j1, mcz_error *err)
 {
     pthread_t tid[MAX_THREADS];
     thr args[MAX_THREADS];
     int started = 0, nt = pk->threads;
-    if ((size_t)nt > pk->njobs)
-        nt = pk->njobs ? (int)pk->njobs : 1;
-    atomic_store(&pk->next, 0);
+    if ((size_t)nt > j1 - j0)
+        nt = j1 > j0 ? (int)(j1 - j0) : 1;
+    pk->jend = j1;
+    atomic_store(&pk->next, j0);
     for (int k = 0; k < nt; k++)
         args[k] = (thr){pk, &pk->encs[k]};
     for (; started < nt - 1; started++)
@@ -356,7 +401,7 @@ static const uint8_t *data_at(const packer *pk, size_t i, mcz_error *err)
 }
 
 /* An earlier identical tensor (same dtype and bytes), or -1; registers tensor i otherwise.
- * Its hash comes from the checksums of its blocks, computed in parallel by pass 0. */
+ * Its hash comes from the checksums of its blocks, computed in parallel by the first pass. */
 static long find_dup(packer *pk, size_t i, const uint8_t *src, uint64_t raw, const bjob *jobs,
                      uint64_t nblocks)
 {
@@ -398,96 +443,205 @@ static mcz_status describe(packer *pk, size_t i, mcz_error *err)
     return s;
 }
 
-/* Write tensor t of the window (its jobs are done): choose, write, record. */
-static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
+/* Tensor t's encoding, from the candidates of its first nb blocks (raw bytes): the smallest
+ * in total. */
+static void choose(wtensor *t, const bjob *jobs, uint64_t nb, uint64_t raw)
 {
-    uint8_t *e = pk->entries + t->idx * MCZ_ENTRY_SIZE;
-    written *wr = &pk->wr[t->idx];
-    mcz_status s;
-    wr->first_block = pk->blocks.n / MCZ_BLOCK_ENTRY_SIZE;
-    wr->first_seg = pk->segs.n / 4;
-    if (t->dup_of >= 0) {
-        const uint8_t *o = pk->entries + (size_t)t->dup_of * MCZ_ENTRY_SIZE;
-        const written *ow = &pk->wr[t->dup_of];
-        memcpy(e + MCZ_E_ENCODING, o + MCZ_E_ENCODING, MCZ_E_FLAGS - MCZ_E_ENCODING);
-        wr->nblocks = ow->nblocks;
-        wr->nsegs = ow->nsegs;
-        pk->st.deduplicated++;
-        if ((s = put_again(&pk->blocks, ow->first_block * MCZ_BLOCK_ENTRY_SIZE,
-                           ow->nblocks * MCZ_BLOCK_ENTRY_SIZE, err)))
-            return s;
-        return put_again(&pk->segs, ow->first_seg * 4, ow->nsegs * 4, err);
-    }
-    bjob *jobs = pk->jobs + t->first_job;
     uint64_t planes = 0, plain = 0, sparse = 0;
     int sparse_ok = t->sparse;
-    for (uint64_t b = 0; b < t->nblocks; b++) {
+    for (uint64_t b = 0; b < nb; b++) {
         planes += jobs[b].planes.len;
         plain += jobs[b].plain.len;
         sparse += jobs[b].sparse.len;
         sparse_ok &= jobs[b].sparse_ok;
     }
     int enc = MCZ_ENC_RAW;
-    uint64_t best = t->raw;
+    uint64_t best = raw;
     int lit = t->lit && planes < plain; /* the literal-only frames: a zstd payload too */
-    if (t->E > 1 && planes < t->raw && planes < plain)
+    if (t->E > 1 && planes < raw && planes < plain)
         enc = MCZ_ENC_PLANES, best = planes;
-    else if ((lit ? planes : plain) < t->raw)
+    else if ((lit ? planes : plain) < raw)
         enc = MCZ_ENC_ZSTD, best = lit ? planes : plain;
     if (sparse_ok && sparse < best)
         enc = MCZ_ENC_SPARSE;
-    unsigned P = enc == MCZ_ENC_PLANES ? t->E : enc == MCZ_ENC_SPARSE ? 1 + t->es : 1;
+    t->enc = enc;
+    t->zlit = enc == MCZ_ENC_ZSTD && lit;
+    t->P = enc == MCZ_ENC_PLANES ? t->E : enc == MCZ_ENC_SPARSE ? 1 + t->es : 1;
+}
+
+/* Plain zstd close to the planes at the cheap level (first nb blocks): redo it at the real
+ * level. Bytes: only when matches already pay off (repetitive data, not integer codes). */
+static int redo_plain(const packer *pk, const wtensor *t, const bjob *jobs, uint64_t nb)
+{
+    uint64_t planes = 0, plain = 0;
+    for (uint64_t b = 0; b < nb; b++) {
+        planes += jobs[b].planes.len;
+        plain += jobs[b].plain.len;
+    }
+    return nb && t->dup_of == -1 && (t->E > 1 || t->lit) && t->level != pk->level &&
+           (t->lit ? plain < planes - planes / 20 : plain < planes + planes / 20);
+}
+
+/* Start tensor t's payload (its encoding chosen): aligned, at *off. */
+static mcz_status begin_payload(packer *pk, const wtensor *t, uint64_t *off, mcz_error *err)
+{
+    written *wr = &pk->wr[t->idx];
+    wr->first_block = pk->blocks.n / MCZ_BLOCK_ENTRY_SIZE;
+    wr->first_seg = pk->segs.n / 4;
     /* raw payloads of 64 bytes or more are used in place: 64-byte aligned; others: 8 */
-    if ((s = mcz_outfile_pad(pk->out, enc == MCZ_ENC_RAW && t->raw >= MCZ_ALIGN ? MCZ_ALIGN : 8,
-                             err)))
-        return s;
-    uint64_t off = mcz_outfile_tell(pk->out), stored = 0;
-    for (uint64_t b = 0; b < t->nblocks && !s; b++) {
-        cand *c = enc == MCZ_ENC_PLANES || (enc == MCZ_ENC_ZSTD && lit) ? &jobs[b].planes
-                  : enc == MCZ_ENC_SPARSE ? &jobs[b].sparse
-                                          : &jobs[b].plain,
-             rc;
-        if (enc == MCZ_ENC_RAW) {
+    mcz_status s = mcz_outfile_pad(pk->out, t->enc == MCZ_ENC_RAW && t->raw >= MCZ_ALIGN
+                                                ? MCZ_ALIGN : 8, err);
+    *off = mcz_outfile_tell(pk->out);
+    return s;
+}
+
+/* Write blocks [b0, b1) of tensor t in its chosen encoding (their jobs are done), adding their
+ * stored bytes to *stored. */
+static mcz_status write_blocks(packer *pk, const wtensor *t, uint64_t b0, uint64_t b1,
+                               uint64_t *stored, mcz_error *err)
+{
+    const bjob *jobs = pk->jobs + t->first_job;
+    mcz_status s = MCZ_OK;
+    for (uint64_t b = b0; b < b1 && !s; b++) {
+        const cand *c = t->enc == MCZ_ENC_PLANES || t->zlit ? &jobs[b].planes
+                        : t->enc == MCZ_ENC_SPARSE          ? &jobs[b].sparse
+                                                            : &jobs[b].plain;
+        cand rc;
+        if (t->enc == MCZ_ENC_RAW) {
             uint64_t left = t->raw - b * BLOCK_SIZE, n = left < BLOCK_SIZE ? left : BLOCK_SIZE;
             rc = (cand){(uint8_t *)t->src + b * BLOCK_SIZE, {(uint32_t)n}, n, jobs[b].raw_xxh};
             c = &rc;
         }
-        for (unsigned k = 0; k < P && !s; k++)
+        for (unsigned k = 0; k < t->P && !s; k++)
             s = put32(&pk->segs, c->seg[k], err);
         if (!s && !(s = put64(&pk->blocks, c->xxh, err)))
             s = put64(&pk->blocks, jobs[b].raw_xxh, err);
         if (!s)
             s = mcz_outfile_write(pk->out, c->data, c->len, err);
-        stored += c->len;
+        *stored += c->len;
     }
-    if (s)
-        return s;
+    return s;
+}
+
+/* Tensor t's table entry, its payload written. */
+static void end_payload(packer *pk, const wtensor *t, uint64_t off, uint64_t stored)
+{
+    uint8_t *e = pk->entries + t->idx * MCZ_ENTRY_SIZE;
+    written *wr = &pk->wr[t->idx];
     wr->nblocks = t->nblocks;
-    wr->nsegs = t->nblocks * P;
-    mcz_wr32(e + MCZ_E_ENCODING, (uint32_t)enc);
+    wr->nsegs = t->nblocks * t->P;
+    mcz_wr32(e + MCZ_E_ENCODING, (uint32_t)t->enc);
     mcz_wr64(e + MCZ_E_DATA_OFFSET, off);
     mcz_wr64(e + MCZ_E_STORED, stored);
     mcz_wr64(e + MCZ_E_RAW, t->raw);
     mcz_wr32(e + MCZ_E_BLOCK_SIZE, t->raw ? BLOCK_SIZE : 0);
-    e[MCZ_E_PLANES] = (uint8_t)P;
-    e[MCZ_E_TRANSFORM] = (uint8_t)(enc == MCZ_ENC_PLANES || (enc == MCZ_ENC_SPARSE && t->es > 1)
+    e[MCZ_E_PLANES] = (uint8_t)t->P;
+    e[MCZ_E_TRANSFORM] = (uint8_t)(t->enc == MCZ_ENC_PLANES ||
+                                           (t->enc == MCZ_ENC_SPARSE && t->es > 1)
                                        ? t->tf : 0);
     pk->st.stored_bytes += stored;
-    return MCZ_OK;
+}
+
+/* A duplicate: the entry and block records of the earlier tensor, no payload of its own. */
+static mcz_status write_dup(packer *pk, const wtensor *t, mcz_error *err)
+{
+    uint8_t *e = pk->entries + t->idx * MCZ_ENTRY_SIZE;
+    written *wr = &pk->wr[t->idx];
+    const uint8_t *o = pk->entries + (size_t)t->dup_of * MCZ_ENTRY_SIZE;
+    const written *ow = &pk->wr[t->dup_of];
+    mcz_status s;
+    wr->first_block = pk->blocks.n / MCZ_BLOCK_ENTRY_SIZE;
+    wr->first_seg = pk->segs.n / 4;
+    memcpy(e + MCZ_E_ENCODING, o + MCZ_E_ENCODING, MCZ_E_FLAGS - MCZ_E_ENCODING);
+    wr->nblocks = ow->nblocks;
+    wr->nsegs = ow->nsegs;
+    pk->st.deduplicated++;
+    if ((s = put_again(&pk->blocks, ow->first_block * MCZ_BLOCK_ENTRY_SIZE,
+                       ow->nblocks * MCZ_BLOCK_ENTRY_SIZE, err)))
+        return s;
+    return put_again(&pk->segs, ow->first_seg * 4, ow->nsegs * 4, err);
+}
+
+/* Write tensor t of the window (its jobs are done): choose, write, record. */
+static mcz_status write_tensor(packer *pk, wtensor *t, mcz_error *err)
+{
+    if (t->dup_of >= 0)
+        return write_dup(pk, t, err);
+    choose(t, pk->jobs + t->first_job, t->nblocks, t->raw);
+    uint64_t off, stored = 0;
+    mcz_status s = begin_payload(pk, t, &off, err);
+    if (!s)
+        s = write_blocks(pk, t, 0, t->nblocks, &stored, err);
+    if (!s)
+        end_payload(pk, t, off, stored);
+    return s;
+}
+
+/* Free the candidates of jobs [j0, j1). */
+static void free_cands(packer *pk, size_t j0, size_t j1)
+{
+    for (size_t k = j0; k < j1; k++) {
+        bjob *j = &pk->jobs[k];
+        free(j->planes.data);
+        free(j->plain.data);
+        free(j->sparse.data);
+        j->planes.data = j->plain.data = j->sparse.data = NULL;
+    }
+}
+
+/* Tensor t, alone in its window and larger than S blocks, streamed: its encoding is chosen
+ * from all candidates of its first S blocks, then the others are encoded with that one alone,
+ * S blocks at a time, each written and freed before the next, so that no more than a window's
+ * blocks are held whatever the tensor's size. The checksums of all blocks come first: an
+ * identical earlier tensor is found before anything is encoded. */
+static mcz_status write_big(packer *pk, wtensor *t, uint64_t S, mcz_error *err)
+{
+    size_t j0 = t->first_job, jn = j0 + t->nblocks;
+    mcz_status s;
+    pk->pass = PASS_HASH;
+    if ((s = run_jobs(pk, j0, jn, err)))
+        return s;
+    t->dup_of = find_dup(pk, t->idx, t->src, t->raw, pk->jobs + j0, t->nblocks);
+    if (t->dup_of >= 0)
+        return write_dup(pk, t, err);
+    pk->pass = PASS_ALL;
+    if ((s = run_jobs(pk, j0, j0 + S, err)))
+        return s;
+    if (redo_plain(pk, t, pk->jobs + j0, S)) {
+        t->level = pk->level;
+        pk->pass = PASS_REDO;
+        if ((s = run_jobs(pk, j0, j0 + S, err)))
+            return s;
+    }
+    choose(t, pk->jobs + j0, S, S * BLOCK_SIZE < t->raw ? S * BLOCK_SIZE : t->raw);
+    uint64_t off, stored = 0;
+    if ((s = begin_payload(pk, t, &off, err)))
+        return s;
+    pk->pass = PASS_ONE; /* plain zstd at the level its sample had */
+    for (uint64_t b0 = 0; b0 < t->nblocks && !s; b0 += S) {
+        uint64_t b1 = b0 + S < t->nblocks ? b0 + S : t->nblocks;
+        /* raw needs nothing more than the checksums */
+        if (b0 && t->enc != MCZ_ENC_RAW && (s = run_jobs(pk, j0 + b0, j0 + b1, err)))
+            break;
+        s = write_blocks(pk, t, b0, b1, &stored, err);
+        free_cands(pk, j0 + b0, j0 + b1);
+        uint64_t end = b1 * BLOCK_SIZE < t->raw ? b1 * BLOCK_SIZE : t->raw;
+        mcz_model_release_pages(pk->m, t->src + b0 * BLOCK_SIZE, end - b0 * BLOCK_SIZE);
+    }
+    if (!s)
+        end_payload(pk, t, off, stored);
+    return s;
 }
 
 static void free_jobs(packer *pk)
 {
-    for (size_t k = 0; k < pk->njobs; k++) {
-        free(pk->jobs[k].planes.data);
-        free(pk->jobs[k].plain.data);
-        free(pk->jobs[k].sparse.data);
-    }
+    free_cands(pk, 0, pk->njobs);
     pk->njobs = 0;
 }
 
-/* Tensors [i0, i1): prepare, encode in parallel, write in order. */
-static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
+/* Tensors [i0, i1) of at most `window` bytes, or one larger tensor: prepare, encode in
+ * parallel, write in order. */
+static mcz_status do_window(packer *pk, size_t i0, size_t i1, uint64_t window, mcz_error *err)
 {
     mcz_status s = MCZ_OK;
     pk->nwt = 0;
@@ -515,8 +669,19 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
             pk->jobs[nj++] = (bjob){.t = pk->nwt - 1, .b = b};
     }
     pk->njobs = nj;
-    pk->pass = 0;
-    if ((s = run_jobs(pk, err)))
+    /* a tensor larger than the window is alone in it: streamed, a window's blocks at a time
+     * (at least 4: work for the threads) */
+    wtensor *t0 = &pk->wt[0];
+    if (pk->nwt == 1 && t0->dup_of != -2 && t0->raw > window) {
+        uint64_t S = window / BLOCK_SIZE > 4 ? window / BLOCK_SIZE : 4;
+        s = write_big(pk, t0, S < t0->nblocks ? S : t0->nblocks, err);
+        mcz_model_release_pages(pk->m, t0->src, t0->raw);
+        if (!s && pk->progress)
+            pk->progress(pk->progress_ctx, 1, t0->raw);
+        return s;
+    }
+    pk->pass = PASS_ALL;
+    if ((s = run_jobs(pk, 0, nj, err)))
         return s;
     /* duplicates, in table order (an identical tensor was encoded for nothing: rare) */
     for (size_t k = 0; k < pk->nwt; k++) {
@@ -525,24 +690,15 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, mcz_error *err)
             t->dup_of = find_dup(pk, t->idx, t->src, t->raw, pk->jobs + t->first_job,
                                  t->nblocks);
     }
-    /* plain zstd close to the planes at the cheap level: redo it at the real level */
     int again = 0;
     for (size_t k = 0; k < pk->nwt; k++) {
         wtensor *t = &pk->wt[k];
-        uint64_t planes = 0, plain = 0;
-        for (uint64_t b = 0; b < t->nblocks; b++) {
-            planes += pk->jobs[t->first_job + b].planes.len;
-            plain += pk->jobs[t->first_job + b].plain.len;
-        }
-        /* bytes: only when matches already pay off (repetitive data, not integer codes) */
-        int redo = t->nblocks && t->dup_of == -1 && (t->E > 1 || t->lit) &&
-                   t->level != pk->level &&
-                   (t->lit ? plain < planes - planes / 20 : plain < planes + planes / 20);
+        int redo = redo_plain(pk, t, pk->jobs + t->first_job, t->nblocks);
         t->level = redo ? pk->level : 0;
         again |= redo;
     }
-    pk->pass = 1;
-    if (again && (s = run_jobs(pk, err)))
+    pk->pass = PASS_REDO;
+    if (again && (s = run_jobs(pk, 0, nj, err)))
         return s;
     for (size_t k = 0; k < pk->nwt && !s; k++)
         if (pk->wt[k].dup_of != -2) {
@@ -871,7 +1027,7 @@ static mcz_status pack_all(packer *pk, mcz_error *err)
         while (i1 < pk->n && (i1 == i0 || (i1 - i0 < WINDOW_TENSORS &&
                               bytes + wt_at(pk, i1)->nbytes <= window)))
             bytes += wt_at(pk, i1++)->nbytes;
-        s = do_window(pk, i0, i1, err);
+        s = do_window(pk, i0, i1, window, err);
         free_jobs(pk);
         i0 = i1;
     }

@@ -8,6 +8,28 @@
 
 #include "mczfmt.h" /* mcz_xxh64 only (checked against zstd's frame checksums by a test) */
 
+uint8_t *mk_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "mk_slurp: cannot read %s\n", path);
+        abort();
+    }
+    uint8_t *p = malloc((size_t)n + 1);
+    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
+        abort();
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+uint64_t mk_rnd(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return *state >> 17;
+}
+
 void mk_put(mk_buf *b, const void *p, size_t n)
 {
     if (b->n + n > b->cap) {

@@ -115,6 +115,11 @@ void mk_part(mk_mcz *m, const uint32_t *tensors, uint32_t tensor_count,
  * caller. Frees the buffers; returns the file. */
 uint8_t *mk_end(mk_mcz *m, int compress, size_t *len);
 
+/* Test helpers: a whole file read into memory (aborts on failure; *len set), and a 64-bit
+ * LCG (Knuth's MMIX constants) whose state the caller keeps, for reproducible values. */
+uint8_t *mk_slurp(const char *path, size_t *len);
+uint64_t mk_rnd(uint64_t *state);
+
 /* Recompute the header checksum, the index checksum and the footer checksum of a file
  * whose index is stored uncompressed (after mutating it). */
 void mk_fix(uint8_t *f, size_t len);

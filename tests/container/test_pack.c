@@ -30,25 +30,8 @@ static const char *tmp(const char *name)
     return path[k];
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    uint8_t *p = malloc(*len + 1);
-    ck_assert(fread(p, 1, *len, f) == *len);
-    fclose(f);
-    return p;
-}
-
 static uint64_t rng = 1;
-static uint64_t rnd(void)
-{
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return rng >> 17;
-}
+static uint64_t rnd(void) { return mk_rnd(&rng); }
 
 /* The test model: gaussian floats (planes), repetitive int64 (zstd), noise bytes (raw),
  * float16 (planes), a scalar, and a duplicate of the floats. */
@@ -107,7 +90,7 @@ static uint8_t *packed(int threads, size_t *len, mcz_pack_stats *st)
     mcz_pack_opts o = {.threads = threads, .force = 1};
     expect_status(mcz_pack(m, tmp("t.mcz"), &o, st, &e), MCZ_OK, &e);
     mcz_model_free(m);
-    return slurp(tmp("t.mcz"), len);
+    return mk_slurp(tmp("t.mcz"), len);
 }
 
 START_TEST(encodings_chosen_per_tensor)
@@ -229,7 +212,7 @@ START_TEST(unpack_gives_the_canonical_model)
     expect_status(mcz_unpack(tmp("u.mcz"), tmp("u.onnx"), &(mcz_unpack_opts){.force = 1}, &e),
                   MCZ_OK, &e);
     size_t a, b;
-    uint8_t *x = slurp(tmp("canon.onnx"), &a), *y = slurp(tmp("u.onnx"), &b);
+    uint8_t *x = mk_slurp(tmp("canon.onnx"), &a), *y = mk_slurp(tmp("u.onnx"), &b);
     ck_assert_uint_eq(a, b);
     ck_assert(memcmp(x, y, a) == 0);
     free(x);
@@ -292,7 +275,7 @@ START_TEST(existing_output_is_kept_without_force)
     expect_status(mcz_pack(m, tmp("keep.mcz"), NULL, NULL, &e), MCZ_ERR_EXISTS, &e);
     mcz_model_free(m);
     size_t n;
-    uint8_t *p = slurp(tmp("keep.mcz"), &n);
+    uint8_t *p = mk_slurp(tmp("keep.mcz"), &n);
     ck_assert(n == 8 && memcmp(p, "precious", 8) == 0);
     free(p);
     expect_status(mcz_unpack(tmp("keep.mcz"), tmp("x.onnx"), NULL, &e), MCZ_ERR_FORMAT, &e);
