@@ -18,94 +18,18 @@
 #include <string.h>
 
 #include "mczfmt.h" /* mcz_xxh64 only */
+#include "mkmcz.h"
 
-typedef struct buf {
-    uint8_t *p;
-    size_t n, cap;
-} buf;
+/* ---- protobuf, just enough ONNX (the byte writers are tests/container/mkmcz.h's) ---- */
 
-static void put(buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (!b->p)
-            abort();
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void u8(buf *b, uint8_t v) { put(b, &v, 1); }
-
-static void set32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void set64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void u32(buf *b, uint32_t v)
-{
-    uint8_t x[4];
-    set32(x, v);
-    put(b, x, 4);
-}
-
-static void u64(buf *b, uint64_t v)
-{
-    uint8_t x[8];
-    set64(x, v);
-    put(b, x, 8);
-}
-
-static void zero(buf *b, size_t n)
-{
-    while (n--)
-        u8(b, 0);
-}
-
-/* ---- protobuf, just enough ONNX ---------------------------------------------------------- */
-
-static void varint(buf *b, uint64_t v)
-{
-    while (v >= 0x80) {
-        u8(b, (uint8_t)(v | 0x80));
-        v >>= 7;
-    }
-    u8(b, (uint8_t)v);
-}
-
-static void pbytes(buf *b, uint32_t field, const void *p, size_t n)
-{
-    varint(b, (uint64_t)field << 3 | 2);
-    varint(b, n);
-    put(b, p, n);
-}
-
-static void pstr(buf *b, uint32_t field, const char *s) { pbytes(b, field, s, strlen(s)); }
-
-static void puint(buf *b, uint32_t field, uint64_t v)
-{
-    varint(b, (uint64_t)field << 3);
-    varint(b, v);
-}
+static void pstr(mk_buf *b, uint32_t field, const char *s) { pb_bytes(b, field, s, strlen(s)); }
 
 /* Append sub-message `m` as field `field` of `b`, and free it. */
-static void pmsg(buf *b, uint32_t field, buf *m)
+static void pmsg(mk_buf *b, uint32_t field, mk_buf *m)
 {
-    pbytes(b, field, m->p, m->n);
+    pb_bytes(b, field, m->p, m->n);
     free(m->p);
-    *m = (buf){0};
+    *m = (mk_buf){0};
 }
 
 enum { T_W_Q, T_W_SCALE, T_U_Q, T_U_SCALE, T_U_ZP, T_B, NT };
@@ -123,28 +47,28 @@ static const spec specs[NT] = {
 };
 
 /* An initializer whose raw_data is the marker of tensor t (format.md 7). */
-static void marker_init(buf *g, int t)
+static void marker_init(mk_buf *g, int t)
 {
-    buf tp = {0};
+    mk_buf tp = {0};
     for (int k = 0; k < specs[t].rank; k++)
-        puint(&tp, 1, (uint64_t)specs[t].dims[k]);
-    puint(&tp, 2, (uint64_t)specs[t].dtype);
+        pb_uint(&tp, 1, (uint64_t)specs[t].dims[k]);
+    pb_uint(&tp, 2, (uint64_t)specs[t].dtype);
     pstr(&tp, 8, specs[t].name);
     uint8_t mk[16] = {'M', 'C', 'Z', 1, 'W', 'G', 'T', 0};
-    set64(mk + 8, (uint64_t)t);
-    pbytes(&tp, 9, mk, 16);
+    mk_set64(mk + 8, (uint64_t)t);
+    pb_bytes(&tp, 9, mk, 16);
     pmsg(g, 5, &tp);
 }
 
 /* A float graph input or output (field 11 or 12) of shape [1, d]. */
-static void value_info(buf *g, uint32_t field, const char *name, int64_t d)
+static void value_info(mk_buf *g, uint32_t field, const char *name, int64_t d)
 {
-    buf vi = {0}, ty = {0}, tt = {0}, sh = {0}, dim = {0};
-    puint(&dim, 1, 1);
+    mk_buf vi = {0}, ty = {0}, tt = {0}, sh = {0}, dim = {0};
+    pb_uint(&dim, 1, 1);
     pmsg(&sh, 1, &dim);
-    puint(&dim, 1, (uint64_t)d);
+    pb_uint(&dim, 1, (uint64_t)d);
     pmsg(&sh, 1, &dim);
-    puint(&tt, 1, 1);
+    pb_uint(&tt, 1, 1);
     pmsg(&tt, 2, &sh);
     pmsg(&ty, 1, &tt);
     pstr(&vi, 1, name);
@@ -152,19 +76,19 @@ static void value_info(buf *g, uint32_t field, const char *name, int64_t d)
     pmsg(g, field, &vi);
 }
 
-static void int_attr(buf *n, const char *name, int64_t v)
+static void int_attr(mk_buf *n, const char *name, int64_t v)
 {
-    buf a = {0};
+    mk_buf a = {0};
     pstr(&a, 1, name);
-    puint(&a, 3, (uint64_t)v);
-    puint(&a, 20, 2); /* AttributeProto.type = INT */
+    pb_uint(&a, 3, (uint64_t)v);
+    pb_uint(&a, 20, 2); /* AttributeProto.type = INT */
     pmsg(n, 5, &a);
 }
 
 /* A node: inputs (NULL-terminated), one output. */
-static buf node(const char *op, const char *name, const char *const *in, const char *out)
+static mk_buf node(const char *op, const char *name, const char *const *in, const char *out)
 {
-    buf n = {0};
+    mk_buf n = {0};
     for (; *in; in++)
         pstr(&n, 1, *in);
     pstr(&n, 2, out);
@@ -173,9 +97,9 @@ static buf node(const char *op, const char *name, const char *const *in, const c
     return n;
 }
 
-static void part0_nodes(buf *g)
+static void part0_nodes(mk_buf *g)
 {
-    buf n = node("DequantizeLinear", "dq_w", (const char *[]){"w_q", "w_scale", NULL}, "w");
+    mk_buf n = node("DequantizeLinear", "dq_w", (const char *[]){"w_q", "w_scale", NULL}, "w");
     int_attr(&n, "axis", 0);
     pmsg(g, 1, &n);
     n = node("Gemm", "gemm", (const char *[]){"x", "w", NULL}, "h");
@@ -183,9 +107,9 @@ static void part0_nodes(buf *g)
     pmsg(g, 1, &n);
 }
 
-static void part1_nodes(buf *g)
+static void part1_nodes(mk_buf *g)
 {
-    buf n = node("DequantizeLinear", "dq_u", (const char *[]){"u_q", "u_scale", "u_zp", NULL},
+    mk_buf n = node("DequantizeLinear", "dq_u", (const char *[]){"u_q", "u_scale", "u_zp", NULL},
                  "u");
     int_attr(&n, "axis", 1);
     int_attr(&n, "block_size", 16);
@@ -197,9 +121,9 @@ static void part1_nodes(buf *g)
 }
 
 /* A ModelProto (IR 10, opset 21). which: -1 the whole model, else part 0 or 1. */
-static void model(buf *out, int which)
+static void model(mk_buf *out, int which)
 {
-    buf g = {0}, op = {0};
+    mk_buf g = {0}, op = {0};
     if (which <= 0)
         part0_nodes(&g);
     if (which != 0)
@@ -209,9 +133,9 @@ static void model(buf *out, int which)
         marker_init(&g, t);
     value_info(&g, 11, which == 1 ? "h" : "x", which == 1 ? 4 : 8);
     value_info(&g, 12, which == 0 ? "h" : "y", which == 0 ? 4 : 32);
-    puint(out, 1, 10);
+    pb_uint(out, 1, 10);
     pstr(out, 2, "mkext");
-    puint(&op, 2, 21);
+    pb_uint(&op, 2, 21);
     pmsg(out, 8, &op);
     pmsg(out, 7, &g);
 }
@@ -219,96 +143,96 @@ static void model(buf *out, int which)
 /* ---- the container -------------------------------------------------------------------- */
 
 typedef struct mk {
-    buf file, entries, names, dims, blocks, segs;
+    mk_buf file, entries, names, dims, blocks, segs;
 } mk;
 
 /* Append tensor t's payload as one block of `nseg` segments (each stored as is), its index
  * entries, and its table entry with `enc`, `planes`, `transform`, `flags`, part, aux. */
-static void put_tensor(mk *m, int t, const void *raw, size_t raw_size, int enc, const buf *segs,
+static void put_tensor(mk *m, int t, const void *raw, size_t raw_size, int enc, const mk_buf *segs,
                    int nseg, int transform, uint32_t flags, uint32_t part, uint64_t aux)
 {
     while (m->file.n % 64)
-        u8(&m->file, 0);
+        mk_u8(&m->file, 0);
     uint64_t off = m->file.n;
     for (int k = 0; k < nseg; k++) {
-        put(&m->file, segs[k].p, segs[k].n);
-        u32(&m->segs, (uint32_t)segs[k].n);
+        mk_put(&m->file, segs[k].p, segs[k].n);
+        mk_u32(&m->segs, (uint32_t)segs[k].n);
     }
-    u64(&m->blocks, mcz_xxh64(m->file.p + off, m->file.n - off));
-    u64(&m->blocks, mcz_xxh64(raw, raw_size));
+    mk_u64(&m->blocks, mcz_xxh64(m->file.p + off, m->file.n - off));
+    mk_u64(&m->blocks, mcz_xxh64(raw, raw_size));
     uint8_t e[128] = {0};
-    set32(e, (uint32_t)strlen(specs[t].name));
-    set32(e + 4, (uint32_t)specs[t].dtype);
-    set32(e + 8, (uint32_t)specs[t].rank);
-    set32(e + 12, (uint32_t)enc);
-    set64(e + 16, off);
-    set64(e + 24, m->file.n - off);
-    set64(e + 32, raw_size);
-    set32(e + 40, (uint32_t)raw_size); /* one block */
+    mk_set32(e, (uint32_t)strlen(specs[t].name));
+    mk_set32(e + 4, (uint32_t)specs[t].dtype);
+    mk_set32(e + 8, (uint32_t)specs[t].rank);
+    mk_set32(e + 12, (uint32_t)enc);
+    mk_set64(e + 16, off);
+    mk_set64(e + 24, m->file.n - off);
+    mk_set64(e + 32, raw_size);
+    mk_set32(e + 40, (uint32_t)raw_size); /* one block */
     e[44] = (uint8_t)nseg;
     e[45] = (uint8_t)transform;
-    set32(e + 48, flags);
-    set32(e + 52, part);
+    mk_set32(e + 48, flags);
+    mk_set32(e + 52, part);
     if (flags & 2) {
-        set64(e + 56, aux);
-        set64(e + 64, 24);
+        mk_set64(e + 56, aux);
+        mk_set64(e + 64, 24);
     }
-    put(&m->entries, e, sizeof e);
-    put(&m->names, specs[t].name, strlen(specs[t].name) + 1);
+    mk_put(&m->entries, e, sizeof e);
+    mk_put(&m->names, specs[t].name, strlen(specs[t].name) + 1);
     for (int k = 0; k < specs[t].rank; k++)
-        u64(&m->dims, (uint64_t)specs[t].dims[k]);
+        mk_u64(&m->dims, (uint64_t)specs[t].dims[k]);
 }
 
 static uint32_t rotl32(uint32_t v) { return v << 1 | v >> 31; }
 
 /* The 4 byte planes of n floats, sign rotated, appended to segs[0..3]. */
-static void float_planes(const float *v, size_t n, buf *segs)
+static void float_planes(const float *v, size_t n, mk_buf *segs)
 {
     for (size_t j = 0; j < n; j++) {
         uint32_t x;
         memcpy(&x, &v[j], 4);
         x = rotl32(x);
         for (int p = 0; p < 4; p++)
-            u8(&segs[p], (uint8_t)(x >> (8 * p)));
+            mk_u8(&segs[p], (uint8_t)(x >> (8 * p)));
     }
 }
 
-static void section(buf *ix, uint32_t kind, uint32_t flags, buf *data)
+static void section(mk_buf *ix, uint32_t kind, uint32_t flags, mk_buf *data)
 {
-    u32(ix, kind);
-    u32(ix, flags);
-    u64(ix, data->n);
-    put(ix, data->p, data->n);
+    mk_u32(ix, kind);
+    mk_u32(ix, flags);
+    mk_u64(ix, data->n);
+    mk_put(ix, data->p, data->n);
     while (ix->n % 8)
-        u8(ix, 0);
+        mk_u8(ix, 0);
     free(data->p);
-    *data = (buf){0};
+    *data = (mk_buf){0};
 }
 
-static void names(buf *b, const char *const *v, size_t n)
+static void names(mk_buf *b, const char *const *v, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        put(b, v[k], strlen(v[k]) + 1);
+        mk_put(b, v[k], strlen(v[k]) + 1);
 }
 
 /* One PARTS record (format.md 7a). */
-static void part_record(buf *ps, const uint32_t *tensors, size_t nt, const char *in,
+static void part_record(mk_buf *ps, const uint32_t *tensors, size_t nt, const char *in,
                         const char *out, int which)
 {
-    buf sk = {0};
+    mk_buf sk = {0};
     model(&sk, which);
-    u32(ps, (uint32_t)nt);
-    u32(ps, 1);
-    u32(ps, 1);
-    u32(ps, which ? 3 : 2); /* node_count: part0_nodes makes 2 nodes, part1_nodes 3 */
-    u64(ps, sk.n);
+    mk_u32(ps, (uint32_t)nt);
+    mk_u32(ps, 1);
+    mk_u32(ps, 1);
+    mk_u32(ps, which ? 3 : 2); /* node_count: part0_nodes makes 2 nodes, part1_nodes 3 */
+    mk_u64(ps, sk.n);
     for (size_t k = 0; k < nt; k++)
-        u32(ps, tensors[k]);
+        mk_u32(ps, tensors[k]);
     names(ps, &in, 1);
     names(ps, &out, 1);
-    put(ps, sk.p, sk.n);
+    mk_put(ps, sk.p, sk.n);
     while (ps->n % 8)
-        u8(ps, 0);
+        mk_u8(ps, 0);
     free(sk.p);
 }
 
@@ -320,10 +244,10 @@ int main(int argc, char **argv)
     }
     mk m = {0};
     uint8_t h[64] = {'M', 'C', 'Z', 0x89, '\r', '\n', 0x1a, '\n'};
-    set32(h + 8, 1);
-    set32(h + 12, 64);
-    set64(h + 56, mcz_xxh64(h, 56));
-    put(&m.file, h, 64);
+    mk_set32(h + 8, 1);
+    mk_set32(h + 12, 64);
+    mk_set64(h + 56, mcz_xxh64(h, 56));
+    mk_put(&m.file, h, 64);
 
     int8_t wq[32];
     for (int i = 0; i < 32; i++)
@@ -338,29 +262,29 @@ int main(int argc, char **argv)
     for (int i = 0; i < 32; i++)
         b[i] = i % 2 ? (float)i * 0.5f - 4.0f : 0.0f; /* the even ones: 16 zeros */
 
-    buf seg[5] = {{0}};
-    put(&seg[0], wq, sizeof wq); /* zstd encoding, segment stored as is (s == m) */
+    mk_buf seg[5] = {{0}};
+    mk_put(&seg[0], wq, sizeof wq); /* zstd encoding, segment stored as is (s == m) */
     put_tensor(&m, T_W_Q, wq, sizeof wq, 1, seg, 1, 0, 2, 0, 0);
     free(seg[0].p);
-    seg[0] = (buf){0};
-    put(&seg[0], wscale, sizeof wscale);
+    seg[0] = (mk_buf){0};
+    mk_put(&seg[0], wscale, sizeof wscale);
     put_tensor(&m, T_W_SCALE, wscale, sizeof wscale, 0, seg, 1, 0, 0, 0, 0);
     free(seg[0].p);
-    seg[0] = (buf){0};
-    put(&seg[0], uq, sizeof uq);
+    seg[0] = (mk_buf){0};
+    mk_put(&seg[0], uq, sizeof uq);
     put_tensor(&m, T_U_Q, uq, sizeof uq, 0, seg, 1, 0, 2, 1, 24);
     free(seg[0].p);
-    seg[0] = (buf){0};
+    seg[0] = (mk_buf){0};
     float_planes(uscale, 8, seg);
     put_tensor(&m, T_U_SCALE, uscale, sizeof uscale, 2, seg, 4, 1, 0, 1, 0);
     for (int p = 0; p < 4; p++) {
         free(seg[p].p);
-        seg[p] = (buf){0};
+        seg[p] = (mk_buf){0};
     }
-    put(&seg[0], uzp, sizeof uzp);
+    mk_put(&seg[0], uzp, sizeof uzp);
     put_tensor(&m, T_U_ZP, uzp, sizeof uzp, 0, seg, 1, 0, 0, 1, 0);
     free(seg[0].p);
-    seg[0] = (buf){0};
+    seg[0] = (mk_buf){0};
     /* sparse: bitmap of 32 bits, then the 16 non-zero floats as 4 rotated planes */
     float nz[16];
     size_t nnz = 0;
@@ -370,33 +294,33 @@ int main(int argc, char **argv)
             bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
             nz[nnz++] = b[i];
         }
-    put(&seg[0], bitmap, sizeof bitmap);
+    mk_put(&seg[0], bitmap, sizeof bitmap);
     float_planes(nz, nnz, seg + 1);
     put_tensor(&m, T_B, b, sizeof b, 3, seg, 5, 1, 0, 1, 0);
     for (int p = 0; p < 5; p++)
         free(seg[p].p);
 
-    buf skel = {0}, qp = {0}, ps = {0}, ix = {0};
+    mk_buf skel = {0}, qp = {0}, ps = {0}, ix = {0};
     model(&skel, -1);
-    u32(&qp, T_W_SCALE); /* w_q: per channel along axis 0, no zero point */
-    u32(&qp, 0);
-    u32(&qp, 0);
-    u32(&qp, 0);
-    u64(&qp, 0);
-    u32(&qp, T_U_SCALE); /* u_q: blocks of 16 along axis 1, zero points u_zp */
-    u32(&qp, T_U_ZP + 1);
-    u32(&qp, 1);
-    u32(&qp, 16);
-    u64(&qp, 0);
-    u32(&ps, 2);
-    u32(&ps, 0);
+    mk_u32(&qp, T_W_SCALE); /* w_q: per channel along axis 0, no zero point */
+    mk_u32(&qp, 0);
+    mk_u32(&qp, 0);
+    mk_u32(&qp, 0);
+    mk_u64(&qp, 0);
+    mk_u32(&qp, T_U_SCALE); /* u_q: blocks of 16 along axis 1, zero points u_zp */
+    mk_u32(&qp, T_U_ZP + 1);
+    mk_u32(&qp, 1);
+    mk_u32(&qp, 16);
+    mk_u64(&qp, 0);
+    mk_u32(&ps, 2);
+    mk_u32(&ps, 0);
     part_record(&ps, (const uint32_t[]){T_W_Q, T_W_SCALE}, 2, "x", "h", 0);
     part_record(&ps, (const uint32_t[]){T_U_Q, T_U_SCALE, T_U_ZP, T_B}, 4, "h", "y", 1);
 
-    put(&ix, "MCZINDEX", 8);
-    u32(&ix, NT);
-    u32(&ix, 8);
-    zero(&ix, 16);
+    mk_put(&ix, "MCZINDEX", 8);
+    mk_u32(&ix, NT);
+    mk_u32(&ix, 8);
+    mk_zero(&ix, 16);
     section(&ix, 1, 1, &m.entries);
     section(&ix, 2, 1, &m.names);
     section(&ix, 3, 1, &m.dims);
@@ -406,21 +330,21 @@ int main(int argc, char **argv)
     section(&ix, 8, 1, &qp);
     section(&ix, 10, 1, &ps);
 
-    buf *f = &m.file;
+    mk_buf *f = &m.file;
     while (f->n % 64)
-        u8(f, 0);
+        mk_u8(f, 0);
     uint64_t off = f->n;
-    put(f, ix.p, ix.n);
+    mk_put(f, ix.p, ix.n);
     uint8_t ft[64] = {0};
-    set64(ft, off);
-    set64(ft + 8, ix.n);
-    set64(ft + 16, ix.n);
-    set32(ft + 28, 1);
-    set64(ft + 32, mcz_xxh64(ix.p, ix.n));
-    set64(ft + 40, off + ix.n + 64);
-    set64(ft + 48, mcz_xxh64(ft, 48));
+    mk_set64(ft, off);
+    mk_set64(ft + 8, ix.n);
+    mk_set64(ft + 16, ix.n);
+    mk_set32(ft + 28, 1);
+    mk_set64(ft + 32, mcz_xxh64(ix.p, ix.n));
+    mk_set64(ft + 40, off + ix.n + 64);
+    mk_set64(ft + 48, mcz_xxh64(ft, 48));
     memcpy(ft + 56, "MCZ\x89" "END\n", 8);
-    put(f, ft, 64);
+    mk_put(f, ft, 64);
     free(ix.p);
 
     FILE *o = fopen(argv[1], "wb");
