@@ -25,7 +25,7 @@ struct mcz_outfile {
     int fd;
     int close_fd;  /* 0 for standard output */
     uint64_t off;
-    uint64_t written, kicked; /* bytes written to fd; bytes whose writeback was started */
+    uint64_t kicked; /* bytes whose writeback was started */
     size_t used;
     uint8_t *buf;
 };
@@ -119,16 +119,20 @@ static mcz_status write_all(mcz_outfile *o, const uint8_t *p, size_t len, mcz_er
         }
         p += w;
         len -= (size_t)w;
-        o->written += (uint64_t)w;
-    }
-    /* start writing back what is written so far, without waiting for it (a hint: a
-     * failure here changes nothing, the final fsync reports any error) */
-    if (o->tmp && o->written - o->kicked >= KICK_BYTES) {
-        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(o->written - o->kicked),
-                              SYNC_FILE_RANGE_WRITE);
-        o->kicked = o->written;
     }
     return MCZ_OK;
+}
+
+/* Start writing back what is in the file so far (all but the buffer), without waiting for it:
+ * a hint, so a failure changes nothing; the final fsync reports any error. */
+static void kick(mcz_outfile *o)
+{
+    uint64_t in_file = o->off - o->used;
+    if (o->tmp && in_file - o->kicked >= KICK_BYTES) {
+        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(in_file - o->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        o->kicked = in_file;
+    }
 }
 
 static mcz_status flush_buf(mcz_outfile *o, mcz_error *err)
@@ -150,10 +154,14 @@ mcz_status mcz_outfile_write(mcz_outfile *o, const void *data, size_t len, mcz_e
     mcz_status s = flush_buf(o, err);
     if (s)
         return s;
-    if (len >= OUTBUF_SIZE)
-        return write_all(o, p, len, err);
-    memcpy(o->buf, p, len);
-    o->used = len;
+    if (len >= OUTBUF_SIZE) {
+        if ((s = write_all(o, p, len, err)))
+            return s;
+    } else {
+        memcpy(o->buf, p, len);
+        o->used = len;
+    }
+    kick(o);
     return MCZ_OK;
 }
 
