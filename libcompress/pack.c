@@ -674,8 +674,7 @@ static mcz_status do_window(packer *pk, size_t i0, size_t i1, uint64_t window, m
     wtensor *t0 = &pk->wt[0];
     if (pk->nwt == 1 && t0->dup_of != -2 && t0->raw > window) {
         uint64_t S = window / BLOCK_SIZE > 4 ? window / BLOCK_SIZE : 4;
-        s = write_big(pk, t0, S < t0->nblocks ? S : t0->nblocks, err);
-        mcz_model_release_pages(pk->m, t0->src, t0->raw);
+        s = write_big(pk, t0, S < t0->nblocks ? S : t0->nblocks, err); /* releases its pages */
         if (!s && pk->progress)
             pk->progress(pk->progress_ctx, 1, t0->raw);
         return s;

@@ -744,11 +744,11 @@ static void job_tensor_body(void *ctx, size_t j, unsigned tid)
     }
     /* float32: the input's pages go as their values are copied, so the weight is not held
      * twice (the largest weight of a CNN can be half the model) */
-    for (uint64_t s = 0, step = (uint64_t)1 << 18; s < n; s += step) { /* 1 MiB */
-        uint64_t len = n - s < step ? n - s : step;
-        load_f32(c->data, w->dtype, s, len, f + s);
+    for (uint64_t at = 0, step = (uint64_t)1 << 18; at < n; at += step) { /* 1 MiB */
+        uint64_t len = n - at < step ? n - at : step;
+        load_f32(c->data, w->dtype, at, len, f + at);
         if (w->dtype == MCZ_DT_FLOAT)
-            mcz_model_release_pages(x->m, c->data + s * 4, len * 4);
+            mcz_model_release_pages(x->m, c->data + at * 4, len * 4);
     }
     mcz_prune_stats st;
     mcz_status s;
