@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcz/baseline.h"
+#include "bench-baseline.h"
 #include "tool.h"
 
 static const char usage[] =

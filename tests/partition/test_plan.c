@@ -9,7 +9,7 @@
 
 #include "expect.h"
 #include "mcz/partition.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 #include "onnxwire.h"
 #include "testfs.h"
 #include "testmodel.h"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "mcz/model.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 #include "testmodel.h"
 
 /* Set the default-domain opset of a test model. */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 /* ---- every name used anywhere in a model ------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 
 #include "mcz/graph.h"
 #include "mcz/partition.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 #include "onnx.pb-c.h"
 
 /* What is known of one value's type. */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qproto.h"
+#include "onnx/qproto.h"
 
 static uint64_t hash_str(const char *s)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "mcz/graph.h"
-#include "model_impl.h"
-#include "namemap.h"
+#include "onnx/model_impl.h"
+#include "onnx/namemap.h"
 
 typedef struct gnode {
     mcz_graph_node pub;

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "mcz/outfile.h"
-#include "model_impl.h"
-#include "partition_impl.h"
+#include "onnx/model_impl.h"
+#include "partition/partition_impl.h"
 
 #define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 

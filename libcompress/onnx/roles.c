@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "mcz/roles.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 /* ---- a scope: names defined by one graph -> weight index (-1: defined, not a weight) --- */
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 #include "mcz/outfile.h"
 
 #define PROTOBUF_LIMIT ((uint64_t)2 << 30) /* protobuf messages must stay below 2 GiB */

@@ -23,7 +23,7 @@
 #include "mcz/quantize.h"
 #include "mcz/roles.h"
 #include "mcz/suggest.h"
-#include "qproto.h"
+#include "onnx/qproto.h"
 
 mcz_quantize_params mcz_quantize_default_params(void)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "mcz/opset.h"
-#include "qproto.h"
+#include "onnx/qproto.h"
 
 int64_t mcz_opset_min_ir(int64_t opset)
 {

@@ -8,7 +8,7 @@
 
 #include "mcz/outfile.h"
 #include "mcz/pack.h"
-#include "model_impl.h" /* mcz_release_mapped */
+#include "onnx/model_impl.h" /* mcz_release_mapped */
 #include "mczfmt.h"
 
 mcz_model *mcz_model_load_mcz(const char *path, int threads, mcz_error *err)

@@ -5,7 +5,7 @@
 
 #include "mcz/opset.h"
 #include "mcz/qdq.h"
-#include "qproto.h"
+#include "onnx/qproto.h"
 
 /* ---- recognising ---------------------------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 #define MAX_MODEL_BYTES ((uint64_t)1 << 40)
 

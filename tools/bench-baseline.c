@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mcz/baseline.h"
+#include "bench-baseline.h"
 #include "onnx.pb-c.h"
 
 struct mcz_baseline {

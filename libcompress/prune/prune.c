@@ -19,7 +19,7 @@
 #include "mcz/prune.h"
 #include "mcz/roles.h"
 #include "mcz/suggest.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 #define HIST_BINS 65536u
 #define CHUNK_ELEMS ((uint64_t)1 << 22) /* global scope: elements per job */

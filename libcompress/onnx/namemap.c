@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "namemap.h"
+#include "onnx/namemap.h"
 #include "onnxwire.h"
 
 static size_t hash(const char *s)

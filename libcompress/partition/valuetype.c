@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_impl.h"
-#include "partition_impl.h"
+#include "onnx/model_impl.h"
+#include "partition/partition_impl.h"
 
 /* Ops whose every output has the element type of their first input. */
 static const char *const same_as_input0[] = {

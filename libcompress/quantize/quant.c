@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "mcz/quant.h"
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 /* Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to the nearest
  * integer, ties to even (the default rounding mode), as QuantizeLinear rounds. Only applied to

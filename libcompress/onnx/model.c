@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "model_impl.h"
+#include "onnx/model_impl.h"
 
 char *mcz_strdup(const char *s)
 {

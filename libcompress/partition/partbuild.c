@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_impl.h"
-#include "partition_impl.h"
+#include "onnx/model_impl.h"
+#include "partition/partition_impl.h"
 
 #define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 

@@ -27,7 +27,7 @@
 
 #include "mcz/outfile.h"
 #include "mcz/qdq.h"
-#include "model_impl.h" /* mcz_model_release_pages */
+#include "onnx/model_impl.h" /* mcz_model_release_pages */
 #include "mczfmt.h"
 #include "onnxwire.h"
 
