@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# check.sh BIN_DIR WORK_DIR CASE [MODEL.onnx]: mcz-bench behaviour (issue 7). Not timing: what
-# it measures and reports, which must hold on any machine.
+# check.sh BIN_DIR WORK_DIR CASE [MODEL.onnx]: mcz-bench behaviour. Not timing: what it
+# measures and reports, which must hold on any machine. Exit 0 passed, 1 failed (never skipped).
 #   cli            exit codes and messages: no input 2, bad --repeat 2, -o refused 2, an .onnx
 #                  given as the artifact 1 (named), a damaged .mcz 1
 #   json MODEL     on MODEL packed, with --f32: the JSON has every measurement with median within
@@ -9,12 +9,12 @@
 #                  weights the loader gives as float32 (initializers, Constant nodes and subgraphs
 #                  alike); no partitions, no parts_* rows; human output has the five rows;
 #                  without --f32 there is no load_f32 row
-#   parts MODEL    MODEL split into a 4-part .mcz (mcz-partition --parts 4 -o X.mcz; exit 77 =
-#                  skipped when the tool cannot write one): parts 4, parts_serial and
-#                  parts_parallel decode the same bytes, at most what mcz_load_all decodes
-#   quant MODEL    MODEL quantized to an int8 .mcz, with --f32: the quantized tensors are
-#                  dequantized (almost nothing is read as stored); exit 77 = skipped when the
-#                  .mcz stores no quantization parameters
+#   parts MODEL    MODEL split into a 4-part .mcz (mcz-partition --parts 4 -o X.mcz; failing to
+#                  write it fails): parts 4, parts_serial and parts_parallel decode the same
+#                  bytes, at most what mcz_load_all decodes
+#   quant MODEL    MODEL quantized to an int8 .mcz, with --f32: the .mcz stores quantization
+#                  parameters (quantized_tensors > 0) and the quantized tensors are dequantized
+#                  (almost nothing is read as stored)
 set -euo pipefail
 B=$1 W=$2 case=$3 model=${4:-}
 fail() { echo "FAIL ($case): $*"; exit 1; }
@@ -82,10 +82,8 @@ case $case in
   parts)
     [ -f "$model" ] || fail "no model $model"
     n=$(basename "$model" .onnx)
-    if ! "$B/mcz-partition" -q -f --parts 4 "$model" -o "$W/$n-4.mcz" 2> "$W/err"; then
-      echo "skipped: mcz-partition cannot write a 4-part .mcz of $n: $(tail -n1 "$W/err")"
-      exit 77
-    fi
+    "$B/mcz-partition" -q -f --parts 4 "$model" -o "$W/$n-4.mcz" 2> "$W/err" ||
+      fail "mcz-partition did not write a 4-part .mcz of $n: $(tail -n1 "$W/err")"
     "$B/mcz-bench" --json -j 2 --repeat 3 "$W/$n-4.mcz" > "$W/$n-4.json"
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -105,13 +103,12 @@ case $case in
   quant)
     [ -f "$model" ] || fail "no model $model"
     n=$(basename "$model" .onnx)
-    "$B/mcz-quantize" -q -f "$model" -o "$W/$n-q8.mcz"
+    "$B/mcz-quantize" -q -f "$model" -o "$W/$n-q8.mcz" 2> "$W/err" ||
+      fail "mcz-quantize did not write an int8 .mcz of $n: $(tail -n1 "$W/err")"
     "$B/mcz-bench" --json --f32 -j 2 --repeat 1 "$W/$n-q8.mcz" > "$W/$n-q8.json"
     q=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).quantized_tensors' "$W/$n-q8.json")
-    if [ "$q" = 0 ]; then
-      echo "skipped: the int8 .mcz of $n stores no quantization parameters (codes are plain int8 tensors)"
-      exit 77
-    fi
+    [ "$q" -gt 0 ] 2> /dev/null ||
+      fail "the int8 .mcz of $n reports quantized_tensors=$q: mcz-quantize -o X.mcz stored no quantization parameters"
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const bad = (m) => { console.log("FAIL (quant): " + m); process.exit(1); };
