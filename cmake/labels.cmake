@@ -15,7 +15,7 @@
 
 # The Check suites, by name; container.pack_big (tensors larger than the writer's window, ~10 s)
 # is one too but is left to integration + slow so that `ctest -L unit` stays a few seconds.
-set(MCZ_UNIT_REGEX "^(unit\\.|container\\.(loader|loader_ext|pack)$|prune\\.unit$|partition\\.unit\\.|quantize\\.unit\\.|html\\.unit$|tests\\.labelled$)")
+set(MCZ_UNIT_REGEX "^(unit\\.|container\\.(loader|loader_ext|pack)$|prune\\.unit$|partition\\.unit\\.|quantize\\.unit\\.|html\\.unit$|tests\\.labelled$|eco\\.layers$)")
 
 # Scripts that run ONNX Runtime: the node harnesses that load tests/ort/lib.js, and the shell
 # scripts calling them (mczext/roundtrip.sh only in its partK cases). A test whose COMMAND

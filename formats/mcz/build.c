@@ -1,7 +1,7 @@
 /* build.c - the runnable ONNX model from the skeleton and the decoded payloads; verify. */
 #include <stdlib.h>
 
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 typedef struct fill {
     const mcz_file *f;

@@ -1,5 +1,5 @@
 /* checksum.c - XXH64, written from the xxHash specification. */
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 #define P1 0x9E3779B185EBCA87ull
 #define P2 0xC2B2AE3D27D4EB4Full

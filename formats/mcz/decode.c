@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 /* Byte planes -> elements (format.md section 6): element size `planes` (2, 4, 8), `n`
  * bytes, transform `tf` (0, 1). */

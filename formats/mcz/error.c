@@ -1,5 +1,9 @@
-/* error.c - status strings and the library version. */
+/* error.c - status strings, the library version, filling an mcz_error. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "mcz/load.h"
+#include "mczerr.h"
 
 const char *mcz_strerror(mcz_status code)
 {
@@ -13,4 +17,16 @@ const char *mcz_strerror(mcz_status code)
 const char *mcz_version(void)
 {
     return MCZ_VERSION_STRING;
+}
+
+mcz_status mcz_seterr(mcz_error *err, mcz_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 int mcz_elem_size(int32_t dtype)
 {

@@ -9,6 +9,14 @@
 
 #define MAX_DEPTH 64
 
+/* The skeleton marker, written by libcompress and read by the loader: here, once. */
+void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN])
+{
+    memcpy(out, MCZ_MARKER_MAGIC, 8);
+    for (int i = 0; i < 8; i++)
+        out[8 + i] = (uint8_t)(index >> (8 * i));
+}
+
 int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index)
 {
     if (len != MCZ_MARKER_LEN || memcmp(p, MCZ_MARKER_MAGIC, 8) != 0)
@@ -18,18 +26,6 @@ int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index)
         v |= (uint64_t)p[8 + i] << (8 * i);
     *index = v;
     return 1;
-}
-
-mcz_status mcz_seterr(mcz_error *err, mcz_status code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 enum msg { M_MODEL, M_GRAPH, M_NODE, M_ATTR, M_TENSOR, M_RAW, M_NONE };

@@ -1,7 +1,7 @@
 /* parts.c - partitions (docs/format.md 7a): the PARTS section, loading and building a part. */
 #include <stdlib.h>
 
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 /* Walk the PARTS records. Counting pass (f->parts NULL): check every size and add up the
  * tensor indices (*nt) and names (*nn). Filling pass: fill f->parts, `tens` and `names`. */
@@ -124,4 +124,31 @@ mcz_status mcz_build_part_onnx(const mcz_file *f, size_t p, int threads, uint8_t
     const mcz_fpart *pt = s ? NULL : &f->parts[p];
     return s ? s : mcz_build(f, pt->skel, (size_t)pt->pub.skeleton_bytes, pt->pub.tensors,
                              pt->pub.tensor_count, threads, out, out_len, err);
+}
+
+mcz_status mcz_skeleton(const mcz_file *f, long part, const uint8_t **skel, size_t *len,
+                        mcz_error *err)
+{
+    if (part < 0) {
+        *skel = f->skel;
+        *len = f->skel_len;
+        return MCZ_OK;
+    }
+    if ((size_t)part >= f->nparts)
+        FAIL(MCZ_ERR_NOT_FOUND, "%s: no partition %ld (%zu partitions)", f->name, part,
+             f->nparts);
+    *skel = f->parts[part].skel;
+    *len = (size_t)f->parts[part].pub.skeleton_bytes;
+    return MCZ_OK;
+}
+
+uint64_t mcz_tensor_block_count(const mcz_file *f, size_t i)
+{
+    return i < f->n ? f->t[i].nblocks : 0;
+}
+
+const uint8_t *mcz_file_bytes(const mcz_file *f, size_t *size)
+{
+    *size = f->size;
+    return f->base;
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "onnxwire.h" /* mcz_seterr */
+#include "mczerr.h"
 
 #define OUTBUF_SIZE (1u << 20)
 /* Written data is handed to the disk every KICK_BYTES. Without this, a few hundred MB stay

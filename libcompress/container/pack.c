@@ -28,7 +28,7 @@
 #include "mcz/outfile.h"
 #include "mcz/qdq.h"
 #include "onnx/model_impl.h" /* mcz_model_release_pages */
-#include "mczfmt.h"
+#include "mczformat.h"
 #include "onnxwire.h"
 
 #define BLOCK_SIZE (1u << 20)

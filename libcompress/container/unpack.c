@@ -9,7 +9,7 @@
 #include "mcz/outfile.h"
 #include "mcz/pack.h"
 #include "onnx/model_impl.h" /* mcz_release_mapped */
-#include "mczfmt.h"
+#include "mczformat.h"
 
 mcz_model *mcz_model_load_mcz(const char *path, int threads, mcz_error *err)
 {
@@ -49,6 +49,9 @@ mcz_model *mcz_model_load_any(const char *path, int threads, mcz_error *err)
  * decodes that tensor only then, writes it and drops the container pages it came from. */
 typedef struct ustream {
     mcz_file *f;
+    const char *in;       /* the container's path, for messages */
+    size_t n;             /* its tensor count */
+    const uint8_t *base;  /* its bytes, to release the pages of a decoded tensor */
     const uint8_t *tag;   /* n bytes: tensor i's replacement is tag + i */
     uint8_t *buf;
     size_t cap;
@@ -65,11 +68,12 @@ static mcz_status tag_tensor(void *ctx, uint64_t ordinal, const uint8_t *raw, si
     (void)ordinal;
     if (!mcz_marker_parse(raw, len, &i))
         return MCZ_OK;
-    if (i >= u->f->n || u->f->t[i].pub.in_skeleton)
+    const mcz_tensor_info *t = i < u->n ? mcz_tensor(u->f, (size_t)i) : NULL;
+    if (!t || t->in_skeleton)
         return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: skeleton: marker for tensor %llu, which "
-                          "has no payload", u->f->name, (unsigned long long)i);
+                          "has no payload", u->in, (unsigned long long)i);
     *out = u->tag + i;
-    *out_len = (size_t)u->f->t[i].pub.raw_bytes;
+    *out_len = (size_t)t->raw_bytes;
     return MCZ_OK;
 }
 
@@ -77,22 +81,22 @@ static mcz_status write_piece(void *ctx, const void *data, size_t len, mcz_error
 {
     ustream *u = ctx;
     const uint8_t *p = data;
-    if (p < u->tag || p >= u->tag + u->f->n) /* skeleton bytes */
+    if (p < u->tag || p >= u->tag + u->n) /* skeleton bytes */
         return mcz_outfile_write(u->out, data, len, err);
     size_t i = (size_t)(p - u->tag);
-    const mcz_tensor_info *t = &u->f->t[i].pub;
+    const mcz_tensor_info *t = mcz_tensor(u->f, i);
     if (len > u->cap) {
         free(u->buf);
         u->cap = len;
         if (!(u->buf = malloc(len)))
             return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory for tensor '%s'",
-                              u->f->name, t->name);
+                              u->in, t->name);
     }
     mcz_status s;
-    if (u->f->t[i].nblocks > 1) { /* a large tensor: its blocks on every thread */
-        void **dst = calloc(u->f->n, sizeof *dst);
+    if (mcz_tensor_block_count(u->f, i) > 1) { /* a large tensor: its blocks on every thread */
+        void **dst = calloc(u->n, sizeof *dst);
         if (!dst)
-            return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", u->f->name);
+            return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", u->in);
         dst[i] = u->buf;
         s = mcz_load_all(u->f, u->threads, dst, err);
         free(dst);
@@ -102,7 +106,7 @@ static mcz_status write_piece(void *ctx, const void *data, size_t len, mcz_error
     if (!s)
         s = mcz_outfile_write(u->out, u->buf, len, err);
     if (!s) /* its stored bytes are read: let their pages go */
-        mcz_release_mapped(u->f->base + t->offset, t->stored_bytes);
+        mcz_release_mapped(u->base + t->offset, t->stored_bytes);
     if (!s && u->o->progress)
         u->o->progress(u->o->progress_ctx, 1, len);
     return s;
@@ -116,18 +120,17 @@ static mcz_status unpack_stream(const char *in, long part, const char *out,
     mcz_file *f = mcz_open(in, err);
     if (!f)
         return err ? err->code : MCZ_ERR_FORMAT;
-    const mcz_part_desc *pd = part >= 0 ? mcz_part(f, (size_t)part) : NULL;
-    const uint8_t *skel = pd ? f->parts[part].skel : f->skel;
-    size_t skel_len = pd ? (size_t)pd->skeleton_bytes : f->skel_len;
+    const uint8_t *skel = NULL;
+    size_t skel_len = 0, n = mcz_tensor_count(f), size;
+    mcz_status s = mcz_skeleton(f, part, &skel, &skel_len, err);
+    const mcz_part_desc *pd = !s && part >= 0 ? mcz_part(f, (size_t)part) : NULL;
     uint64_t total = skel_len + (pd ? pd->weight_bytes : 0);
-    for (size_t i = 0; i < f->n && !pd; i++)
-        total += f->t[i].pub.raw_bytes;
-    mcz_status s = part >= 0 && !pd ? mcz_seterr(err, MCZ_ERR_NOT_FOUND, "%s: no partition %ld "
-                                                 "(%zu partitions)", in, part, f->nparts)
-                                    : MCZ_OK;
+    for (size_t i = 0; i < n && part < 0; i++)
+        total += mcz_tensor(f, i)->raw_bytes;
     *done = !s && o->external_data == 0 && total < ((uint64_t)2 << 30) - ((uint64_t)64 << 20);
     if (*done) {
-        ustream u = {.f = f, .tag = malloc(f->n ? f->n : 1), .threads = o->threads, .o = o};
+        ustream u = {.f = f, .in = in, .n = n, .base = mcz_file_bytes(f, &size),
+                     .tag = malloc(n ? n : 1), .threads = o->threads, .o = o};
         if (!u.tag)
             s = mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory", in);
         else if (!(u.out = mcz_outfile_open(out, o->force, err)))

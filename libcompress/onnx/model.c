@@ -585,10 +585,3 @@ void mcz_release_mapped(const void *data, uint64_t len)
     if (t > s)
         madvise((void *)s, t - s, MADV_DONTNEED);
 }
-
-void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN])
-{
-    memcpy(out, MCZ_MARKER_MAGIC, 8);
-    for (int i = 0; i < 8; i++)
-        out[8 + i] = (uint8_t)(index >> (8 * i));
-}

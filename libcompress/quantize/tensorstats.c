@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "onnxwire.h" /* mcz_seterr */
+#include "mczerr.h"
 
 void mcz_tensor_stats_f32(const float *v, size_t n, mcz_tensor_stats *s)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "mczfmt.h" /* mcz_xxh64 only (checked against zstd's frame checksums by a test) */
+#include "mczformat.h" /* mcz_xxh64 only (checked against zstd's frame checksums by a test) */
 
 uint8_t *mk_slurp(const char *path, size_t *len)
 {

@@ -12,7 +12,7 @@
 #include <zstd.h>
 
 #include "mcz/load.h"
-#include "mczfmt.h"
+#include "loader_impl.h"
 #include "mkmcz.h"
 
 #define expect_status(got, want, e)                                                            \

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mczfmt.h"
+#include "loader_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int mcz_fuzz_loader(uint8_t *copy, size_t size); /* fuzz_mcz.c */

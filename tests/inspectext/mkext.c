@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mczfmt.h" /* mcz_xxh64 only */
+#include "mczformat.h" /* mcz_xxh64 only */
 #include "mkmcz.h"
 
 /* ---- protobuf, just enough ONNX (the byte writers are tests/container/mkmcz.h's) ---- */

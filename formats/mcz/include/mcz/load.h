@@ -210,6 +210,25 @@ MCZ_API mcz_status mcz_load_part(const mcz_file *f, size_t p, int threads, void 
 MCZ_API mcz_status mcz_build_part_onnx(const mcz_file *f, size_t p, int threads, uint8_t **out,
                                        size_t *out_len, mcz_error *err);
 
+/* ---- streaming a model out piece by piece ----
+ * For a writer that emits the ONNX model itself (mcz-unpack streams the skeleton and decodes
+ * one weight at a time instead of building the whole model with mcz_build_onnx). */
+
+/* The model's skeleton (part < 0) or partition part's: the serialized ModelProto with a
+ * 16-byte marker where each stored weight's raw_data goes (docs/format.md). The bytes belong to
+ * `f` and stay valid until mcz_close. Returns MCZ_ERR_NOT_FOUND for a part out of range. */
+MCZ_API mcz_status mcz_skeleton(const mcz_file *f, long part, const uint8_t **skel,
+                                size_t *len, mcz_error *err);
+
+/* Number of independently decodable blocks tensor i is stored in (0 for i out of range): a
+ * tensor of more than one is worth decoding on several threads (mcz_load_all). */
+MCZ_API uint64_t mcz_tensor_block_count(const mcz_file *f, size_t i);
+
+/* The container's bytes (the mapping or the caller's buffer; *size gets their length), so a
+ * reader that has decoded a tensor can release the pages of its stored bytes
+ * (mcz_tensor_info.offset, stored_bytes). Owned by `f`. */
+MCZ_API const uint8_t *mcz_file_bytes(const mcz_file *f, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

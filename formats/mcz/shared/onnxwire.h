@@ -18,11 +18,11 @@
 #include <stdint.h>
 
 #include "mcz/load.h"
+#include "mczerr.h"
 
 /* A marker stands in for a payload: "MCZ\x01WGT\x00" then the payload's index (u64 LE). */
 #define MCZ_MARKER_LEN 16
 #define MCZ_MARKER_MAGIC "MCZ\x01WGT" /* and its NUL: 8 bytes */
-/* (the writer's side, in libcompress) */
 void mcz_marker_make(uint64_t index, uint8_t out[MCZ_MARKER_LEN]);
 /* 1 and *index if (p, len) is a marker, else 0. */
 int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index);
@@ -51,10 +51,5 @@ typedef mcz_status (*mcz_wire_sink)(void *ctx, const void *data, size_t len, mcz
 mcz_status mcz_onnxwire_stream(const uint8_t *in, size_t in_len, mcz_raw_fn fn, void *ctx,
                                mcz_wire_sink sink, void *sink_ctx, uint64_t *out_len,
                                const char *what, mcz_error *err);
-
-/* Fill `err` (may be NULL) with code and a printf-style message; returns code. Shared by the
- * loader and libcompress. */
-mcz_status mcz_seterr(mcz_error *err, mcz_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif
