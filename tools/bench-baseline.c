@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bench-baseline.h"
+#include "mcz/quant.h"
 #include "onnx.pb-c.h"
 
 struct mcz_baseline {
@@ -23,28 +24,6 @@ static void fail(mcz_error *err, mcz_status code, const char *path, const char *
         return;
     err->code = code;
     snprintf(err->msg, sizeof err->msg, "%s: %s", path, what);
-}
-
-static float half_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else if (exp != 0) {
-        bits = sign | ((exp + 112u) << 23) | (man << 13);
-    } else if (man == 0) {
-        bits = sign;
-    } else { /* subnormal: normalise */
-        exp = 113;
-        while (!(man & 0x400)) {
-            man <<= 1;
-            exp--;
-        }
-        bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
 }
 
 /* Convert one tensor; 0 on success, 1 when skipped, -1 out of memory. */
@@ -99,7 +78,7 @@ static int convert(mcz_baseline *b, const Onnx__TensorProto *t)
             else
                 h = (uint16_t)t->int32_data[i];
             if (dt == 10) {
-                out[i] = half_to_f32(h);
+                out[i] = mcz_f16_to_f32(h);
             } else {
                 uint32_t bits = (uint32_t)h << 16;
                 memcpy(&out[i], &bits, 4);

@@ -104,17 +104,6 @@ typedef struct row {
     long part;               /* partitioned .mcz: the part whose payload area holds it; else -1 */
 } row;
 
-static size_t elem_bytes(int32_t dt)
-{
-    switch (dt) {
-    case MCZ_DT_DOUBLE: case MCZ_DT_INT64: case MCZ_DT_UINT64: case MCZ_DT_COMPLEX64: return 8;
-    case MCZ_DT_FLOAT: case MCZ_DT_INT32: case MCZ_DT_UINT32: return 4;
-    case MCZ_DT_FLOAT16: case MCZ_DT_BFLOAT16: case MCZ_DT_INT16: case MCZ_DT_UINT16: return 2;
-    case MCZ_DT_COMPLEX128: return 16;
-    default: return 1;
-    }
-}
-
 static uint64_t count_zeros(const float *v, size_t n)
 {
     uint64_t z = 0;
@@ -131,7 +120,7 @@ static void raw_sparsity(const void *raw, int32_t dtype, uint64_t count, row *r)
     if (!raw || !count || dtype == MCZ_DT_STRING)
         return;
     int packed = dtype == MCZ_DT_INT4 || dtype == MCZ_DT_UINT4;
-    size_t esz = elem_bytes(dtype);
+    size_t esz = mcz_dtype_size(dtype) ? mcz_dtype_size(dtype) : 1; /* int4: bytes */
     uint64_t runs = 1, run = count;
     if (count > INSPECT_HTML_SAMPLE_CAP) {
         runs = 256;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench-baseline.h"
+#include "parallel.h"
 #include "tool.h"
 
 static const char usage[] =
@@ -146,36 +147,12 @@ static int load_all(const char *path, int threads, unsigned long long *bytes, do
     return rc;
 }
 
-static int resolve_threads(int threads)
-{
-    if (threads <= 0)
-        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1)
-        threads = 1;
-    return threads > 256 ? 256 : threads;
-}
-
-/* Run `work(arg)` on `threads` threads (the calling one included); the workers share out
- * the items themselves. */
-static void run_threads(int threads, void *(*work)(void *), void *arg)
-{
-    pthread_t tid[256];
-    int started = 0;
-    for (int k = 1; k < threads && k < 256; k++, started++)
-        if (pthread_create(&tid[k], NULL, work, arg) != 0)
-            break;
-    work(arg);
-    for (int k = 1; k <= started; k++)
-        pthread_join(tid[k], NULL);
-}
-
 /* A shared queue of items (tensors or partitions) and the first error met. */
 typedef struct queue {
     const mcz_file *f;
     void **dst;        /* per tensor (float32 variant) */
     void ***part_dst;  /* per partition: its own dst array (partition variant) */
-    size_t items;
-    atomic_size_t next;
+    size_t items;      /* tensors or partitions */
     atomic_int failed;
     mcz_error err;
     pthread_mutex_t lock;
@@ -198,23 +175,18 @@ static int f32_convertible(const mcz_tensor_info *t)
     return t->dtype == 1 || t->dtype == 10 || t->dtype == 16 || t->quant != NULL;
 }
 
-static void *f32_worker(void *arg)
+static void f32_worker(void *arg, size_t i, unsigned tid)
 {
     queue *q = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&q->next, 1);
-        if (i >= q->items || atomic_load(&q->failed))
-            return NULL;
-        const mcz_tensor_info *t = mcz_tensor(q->f, i);
-        if (!q->dst[i])
-            continue;
-        mcz_error e = {0};
-        mcz_status s = f32_convertible(t)
-                           ? mcz_read_f32(q->f, i, q->dst[i], (size_t)t->count, &e)
-                           : mcz_read(q->f, i, q->dst[i], (size_t)t->raw_bytes, &e);
-        if (s != MCZ_OK)
-            queue_fail(q, &e);
-    }
+    (void)tid;
+    if (atomic_load(&q->failed) || !q->dst[i])
+        return;
+    const mcz_tensor_info *t = mcz_tensor(q->f, i);
+    mcz_error e = {0};
+    mcz_status s = f32_convertible(t) ? mcz_read_f32(q->f, i, q->dst[i], (size_t)t->count, &e)
+                                      : mcz_read(q->f, i, q->dst[i], (size_t)t->raw_bytes, &e);
+    if (s != MCZ_OK)
+        queue_fail(q, &e);
 }
 
 static int load_f32(const char *path, int threads, unsigned long long *bytes,
@@ -243,7 +215,7 @@ static int load_f32(const char *path, int threads, unsigned long long *bytes,
         err->code = MCZ_ERR_NOMEM;
         snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
     } else {
-        run_threads(resolve_threads(threads), f32_worker, &q);
+        mcz_parallel_for(n, mcz_thread_count(threads, n), f32_worker, &q);
         if (atomic_load(&q.failed)) {
             *err = q.err;
             rc = -1;
@@ -265,17 +237,13 @@ static int load_f32(const char *path, int threads, unsigned long long *bytes,
  * partitions one at a time. A tensor shared by several partitions is decoded once, by the
  * first partition that lists it (each partition has its own dst array), so no two threads
  * write the same memory. */
-static void *part_worker(void *arg)
+static void part_worker(void *arg, size_t p, unsigned tid)
 {
     queue *q = arg;
-    for (;;) {
-        size_t p = atomic_fetch_add(&q->next, 1);
-        if (p >= q->items || atomic_load(&q->failed))
-            return NULL;
-        mcz_error e = {0};
-        if (mcz_load_part(q->f, p, 1, q->part_dst[p], &e) != MCZ_OK)
-            queue_fail(q, &e);
-    }
+    mcz_error e = {0};
+    (void)tid;
+    if (!atomic_load(&q->failed) && mcz_load_part(q->f, p, 1, q->part_dst[p], &e) != MCZ_OK)
+        queue_fail(q, &e);
 }
 
 static int load_parts(const char *path, int threads, unsigned long long *bytes, double *t_done,
@@ -315,7 +283,7 @@ static int load_parts(const char *path, int threads, unsigned long long *bytes, 
         err->code = MCZ_ERR_NOMEM;
         snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
     } else {
-        run_threads(threads < (int)np ? threads : (int)np, part_worker, &q);
+        mcz_parallel_for(np, mcz_thread_count(threads, np), part_worker, &q);
         if (atomic_load(&q.failed)) {
             *err = q.err;
             rc = -1;
@@ -562,7 +530,7 @@ int main(int argc, char **argv)
         rc = time_memcpy(in, &ms[M_MEMCPY_F32], n);
     }
     if (rc == TOOL_OK && res.parts) {
-        res.part_threads = resolve_threads(c.threads);
+        res.part_threads = (int)mcz_thread_count(c.threads, MCZ_THREADS_MAX);
         rc = time_load(in, &ms[M_PARTS_1], n, M_PARTS_1, 1, NULL);
         if (rc == TOOL_OK)
             rc = time_load(in, &ms[M_PARTS_N], n, M_PARTS_N, res.part_threads, NULL);

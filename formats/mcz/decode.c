@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "halffloat.h"
+#include "parallel.h"
 #include "loader_impl.h"
 
 /* Byte planes -> elements (format.md section 6): element size `planes` (2, 4, 8), `n`
@@ -174,16 +176,6 @@ void *mcz_read_alloc(const mcz_file *f, size_t i, mcz_error *err)
     return p;
 }
 
-static float half_to_float(uint16_t h)
-{
-    uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, pow2 = ((e ? e : 1) + 102) << 23;
-    uint32_t bits = (uint32_t)(h & 0x8000) << 16 | 0x7f800000u | m << 13; /* inf, NaN */
-    float v, scale;
-    memcpy(&scale, &pow2, 4); /* 2^(e - 25): normal and subnormal values are (1024 + m or m) x */
-    memcpy(&v, &bits, 4);
-    return e == 0x1f ? v : (h & 0x8000 ? -1.0f : 1.0f) * (float)(e ? 1024 + m : m) * scale;
-}
-
 /* Code j of 8- or 4-bit codes of dtype dt (format.md 5a). */
 static inline int code_at(const uint8_t *c, size_t j, int32_t dt)
 {
@@ -249,7 +241,7 @@ mcz_status mcz_read_f32(const mcz_file *f, size_t i, float *dst, size_t count, m
     for (size_t j = 0; j < n; j++) {
         uint32_t v = (uint32_t)(h[2 * j] | h[2 * j + 1] << 8), bits = v << 16;
         if (p->dtype == 10)
-            dst[j] = half_to_float((uint16_t)v);
+            dst[j] = mcz_f16_widen((uint16_t)v);
         else
             memcpy(&dst[j], &bits, 4);
     }
@@ -273,7 +265,8 @@ mcz_status mcz_tensor_data(const mcz_file *f, size_t i, const void **data, mcz_e
 typedef struct job {
     const mcz_file *f;
     void *const *dst;
-    atomic_uint_fast64_t next, fail_block; /* fail_block: lowest failing block (or max) */
+    worker *w;                     /* one per thread: a decompression context and a buffer */
+    atomic_uint_fast64_t fail_block; /* the lowest failing block (or UINT64_MAX) */
     pthread_mutex_t lock;
     mcz_error e;
 } job;
@@ -289,49 +282,40 @@ static size_t owner(const mcz_file *f, uint64_t gb)
     return lo;
 }
 
-static void *work(void *arg)
+static void work(void *arg, size_t block, unsigned tid)
 {
     job *j = arg;
-    worker w = {0};
     const mcz_file *f = j->f;
+    uint64_t gb = block;
+    size_t ti = owner(f, gb);
+    const tensor *t = &f->t[ti];
+    uint8_t *d = j->dst ? j->dst[ti] : NULL;
+    if (gb > atomic_load(&j->fail_block) || (j->dst && !d))
+        return; /* an earlier block failed, or the caller skips this tensor */
+    d = d ? d + (gb - t->first_block) * t->pub.block_size : NULL;
     mcz_error e;
-    for (uint64_t gb; (gb = atomic_fetch_add(&j->next, 1)) < f->nblocks;) {
-        size_t ti = owner(f, gb);
-        const tensor *t = &f->t[ti];
-        uint8_t *d = j->dst ? j->dst[ti] : NULL;
-        if (gb > atomic_load(&j->fail_block) || (j->dst && !d))
-            continue; /* an earlier block failed, or the caller skips this tensor */
-        d = d ? d + (gb - t->first_block) * t->pub.block_size : NULL;
-        if (decode_block(f, ti, gb - t->first_block, d, &w, &e)) {
-            pthread_mutex_lock(&j->lock);
-            if (gb < atomic_load(&j->fail_block)) {
-                atomic_store(&j->fail_block, gb);
-                j->e = e;
-            }
-            pthread_mutex_unlock(&j->lock);
+    if (decode_block(f, ti, gb - t->first_block, d, &j->w[tid], &e)) {
+        pthread_mutex_lock(&j->lock);
+        if (gb < atomic_load(&j->fail_block)) {
+            atomic_store(&j->fail_block, gb);
+            j->e = e;
         }
+        pthread_mutex_unlock(&j->lock);
     }
-    ZSTD_freeDCtx(w.dctx);
-    free(w.buf);
-    return NULL;
 }
 
 mcz_status mcz_run_blocks(const mcz_file *f, int threads, void *const *dst, long *bad,
                           mcz_error *err)
 {
-    job j = {.f = f, .dst = dst, .lock = PTHREAD_MUTEX_INITIALIZER};
-    atomic_init(&j.next, 0);
+    worker w[MCZ_THREADS_MAX] = {{0}};
+    job j = {.f = f, .dst = dst, .w = w, .lock = PTHREAD_MUTEX_INITIALIZER};
     atomic_init(&j.fail_block, UINT64_MAX);
-    long want = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN); /* capped: 256, blocks */
-    uint64_t nt = want < 1 ? 1 : want > 256 ? 256 : (uint64_t)want;
-    nt = nt > f->nblocks ? (f->nblocks ? f->nblocks : 1) : nt;
-    pthread_t tid[256];
-    uint64_t started = 0;
-    while (started + 1 < nt && pthread_create(&tid[started], NULL, work, &j) == 0)
-        started++; /* if a thread cannot start, fewer do the job */
-    work(&j);
-    for (uint64_t k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
+    unsigned nt = mcz_thread_count(threads, (size_t)f->nblocks);
+    mcz_parallel_for((size_t)f->nblocks, nt, work, &j);
+    for (unsigned k = 0; k < nt; k++) {
+        ZSTD_freeDCtx(w[k].dctx);
+        free(w[k].buf);
+    }
     uint64_t fb = atomic_load(&j.fail_block);
     if (bad)
         *bad = fb == UINT64_MAX ? -1 : (long)owner(f, fb);

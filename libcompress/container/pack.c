@@ -17,7 +17,6 @@
  * positions. QDQ weights (mcz/qdq.h) get the quantized flag and a QPARAMS record. */
 #include "mcz/pack.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "onnx/model_impl.h" /* mcz_model_release_pages */
 #include "mczformat.h"
 #include "onnxwire.h"
+#include "parallel.h"
 
 #define BLOCK_SIZE (1u << 20)
 #define mcz_wr32(p, v) wr_le((p), (v), 4)
@@ -37,7 +37,6 @@
 #define WINDOW_BYTES ((uint64_t)16 << 20) /* 16 blocks: work for every thread, little memory */
 #define WINDOW_TENSORS 4096
 #define PROBE_LEVEL 3
-#define MAX_THREADS 256
 
 /* What the block jobs do. A tensor larger than its window is streamed: every block's checksum
  * first (dedup), all candidates of a sample of its first blocks only, then the other blocks
@@ -100,12 +99,11 @@ typedef struct packer {
     const char *path;
     int level, threads;
     size_t n;
-    encoder encs[MAX_THREADS];
+    encoder encs[MCZ_THREADS_MAX];
     wtensor *wt;
     bjob *jobs;
     size_t nwt, njobs;
-    size_t jend; /* run_jobs: the end of the jobs being encoded */
-    atomic_size_t next;
+    size_t j0; /* run_jobs: the first of the jobs being encoded */
     atomic_int failed;
     int pass;
     uint64_t *hash;     /* per tensor: XXH64 of its values (dedup) */
@@ -336,46 +334,23 @@ static int encode_block(packer *pk, bjob *j, encoder *e)
     return encode_plain(t, j, src, n, e);
 }
 
-typedef struct thr {
-    packer *pk;
-    encoder *e;
-} thr;
-
-static void *encode_worker(void *arg)
+static void encode_one(void *ctx, size_t k, unsigned tid)
 {
-    thr *w = arg;
-    packer *pk = w->pk;
-    for (;;) {
-        size_t k = atomic_fetch_add(&pk->next, 1);
-        if (k >= pk->jend || atomic_load(&pk->failed))
-            break;
-        bjob *j = &pk->jobs[k];
-        if (pk->pass == PASS_REDO && pk->wt[j->t].level == 0)
-            continue; /* this tensor is not redone */
-        if (encode_block(pk, j, w->e) != 0)
-            atomic_store(&pk->failed, 1);
-    }
-    return NULL;
+    packer *pk = ctx;
+    bjob *j = &pk->jobs[pk->j0 + k];
+    if (atomic_load(&pk->failed))
+        return;
+    if (pk->pass == PASS_REDO && pk->wt[j->t].level == 0)
+        return; /* this tensor is not redone */
+    if (encode_block(pk, j, &pk->encs[tid]) != 0)
+        atomic_store(&pk->failed, 1);
 }
 
 /* Jobs [j0, j1) in parallel, as pk->pass says. */
 static mcz_status run_jobs(packer *pk, size_t j0, size_t j1, mcz_error *err)
 {
-    pthread_t tid[MAX_THREADS];
-    thr args[MAX_THREADS];
-    int started = 0, nt = pk->threads;
-    if ((size_t)nt > j1 - j0)
-        nt = j1 > j0 ? (int)(j1 - j0) : 1;
-    pk->jend = j1;
-    atomic_store(&pk->next, j0);
-    for (int k = 0; k < nt; k++)
-        args[k] = (thr){pk, &pk->encs[k]};
-    for (; started < nt - 1; started++)
-        if (pthread_create(&tid[started], NULL, encode_worker, &args[started + 1]) != 0)
-            break;
-    encode_worker(&args[0]);
-    for (int k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
+    pk->j0 = j0;
+    mcz_parallel_for(j1 - j0, mcz_thread_count(pk->threads, j1 - j0), encode_one, pk);
     if (atomic_load(&pk->failed))
         return mcz_seterr(err, MCZ_ERR_NOMEM, "%s: out of memory while encoding", pk->path);
     return MCZ_OK;
@@ -1057,8 +1032,7 @@ mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
     pk->n = mcz_model_weight_count(m);
     pk->level = o.level > 0 ? (o.level > ZSTD_maxCLevel() ? ZSTD_maxCLevel() : o.level)
                             : MCZ_PACK_DEFAULT_LEVEL;
-    pk->threads = o.threads > 0 ? o.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    pk->threads = pk->threads < 1 ? 1 : pk->threads > MAX_THREADS ? MAX_THREADS : pk->threads;
+    pk->threads = (int)mcz_thread_count(o.threads, MCZ_THREADS_MAX);
     mcz_status s = MCZ_OK;
     if (pk->n > MCZ_MAX_TENSORS)
         s = mcz_seterr(err, MCZ_ERR_LIMIT, "%s: %zu weights, the format holds %u", path, pk->n,

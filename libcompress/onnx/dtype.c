@@ -1,36 +1,25 @@
 /* dtype.c - ONNX element types: sizes and names. */
 #include "mcz/model.h"
+#include "mczformat.h"
 
+/* The sizes are the container's table (formats/mcz/shared/mczformat.h): one table for both. */
 size_t mcz_dtype_size(int32_t dtype)
 {
-    switch (dtype) {
-    case MCZ_DT_UINT8: case MCZ_DT_INT8: case MCZ_DT_BOOL:
-    case 17: case 18: case 19: case 20: /* float8 variants */
-        return 1;
-    case MCZ_DT_UINT16: case MCZ_DT_INT16: case MCZ_DT_FLOAT16: case MCZ_DT_BFLOAT16:
-        return 2;
-    case MCZ_DT_FLOAT: case MCZ_DT_INT32: case MCZ_DT_UINT32:
-        return 4;
-    case MCZ_DT_INT64: case MCZ_DT_DOUBLE: case MCZ_DT_UINT64: case MCZ_DT_COMPLEX64:
-        return 8;
-    case MCZ_DT_COMPLEX128:
-        return 16;
-    default:
-        return 0;
-    }
+    int e = mcz_elem_size(dtype);
+    return e > 0 ? (size_t)e : 0;
 }
 
 bool mcz_dtype_nbytes(int32_t dtype, uint64_t count, uint64_t *nbytes)
 {
-    if (dtype == MCZ_DT_INT4 || dtype == MCZ_DT_UINT4 || dtype == 23 /* float4e2m1 */) {
-        *nbytes = count / 2 + (count & 1);
-        return true;
-    }
-    size_t es = mcz_dtype_size(dtype);
-    if (es == 0 || count > UINT64_MAX / es)
-        return false;
-    *nbytes = count * es;
-    return true;
+    int ok;
+    *nbytes = mcz_raw_size(dtype, count, &ok);
+    return ok;
+}
+
+bool mcz_dtype_is_float(int32_t dtype)
+{
+    return dtype == MCZ_DT_FLOAT || dtype == MCZ_DT_FLOAT16 || dtype == MCZ_DT_BFLOAT16 ||
+           dtype == MCZ_DT_DOUBLE;
 }
 
 const char *mcz_dtype_name(int32_t dtype)

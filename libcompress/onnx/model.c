@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mcz/tensorstats.h"
 #include "onnx/model_impl.h"
 
 char *mcz_strdup(const char *s)
@@ -357,57 +358,15 @@ const void *mcz_model_weight_data(mcz_model *m, size_t i, mcz_error *err)
     return e->data;
 }
 
-static float half_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
-    if (exp == 0) {
-        if (man == 0) {
-            u = sign;
-        } else { /* subnormal */
-            float f = (float)man * (1.0f / 16777216.0f);
-            return sign ? -f : f;
-        }
-    } else if (exp == 31) {
-        u = sign | 0x7f800000u | (man << 13);
-    } else {
-        u = sign | ((exp + 112) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 mcz_status mcz_model_weight_to_f32(mcz_model *m, size_t i, float *out, mcz_error *err)
 {
     const uint8_t *p = mcz_model_weight_data(m, i, err);
     if (!p)
         return err ? err->code : MCZ_ERR_ARG;
     const mcz_weight *w = &m->w[i].pub;
-    uint64_t n = w->count;
-    for (uint64_t k = 0; k < n; k++) {
-        float f;
-        switch (w->dtype) {
-        case MCZ_DT_FLOAT: memcpy(&f, p + 4 * k, 4); break;
-        case MCZ_DT_DOUBLE: { double d; memcpy(&d, p + 8 * k, 8); f = (float)d; break; }
-        case MCZ_DT_FLOAT16: { uint16_t h; memcpy(&h, p + 2 * k, 2); f = half_to_f32(h); break; }
-        case MCZ_DT_BFLOAT16: {
-            uint16_t h; memcpy(&h, p + 2 * k, 2);
-            uint32_t u = (uint32_t)h << 16; memcpy(&f, &u, 4); break;
-        }
-        case MCZ_DT_INT8: f = (float)(int8_t)p[k]; break;
-        case MCZ_DT_UINT8: case MCZ_DT_BOOL: f = (float)p[k]; break;
-        case MCZ_DT_INT16: { int16_t v; memcpy(&v, p + 2 * k, 2); f = (float)v; break; }
-        case MCZ_DT_UINT16: { uint16_t v; memcpy(&v, p + 2 * k, 2); f = (float)v; break; }
-        case MCZ_DT_INT32: { int32_t v; memcpy(&v, p + 4 * k, 4); f = (float)v; break; }
-        case MCZ_DT_UINT32: { uint32_t v; memcpy(&v, p + 4 * k, 4); f = (float)v; break; }
-        case MCZ_DT_INT64: { int64_t v; memcpy(&v, p + 8 * k, 8); f = (float)v; break; }
-        case MCZ_DT_UINT64: { uint64_t v; memcpy(&v, p + 8 * k, 8); f = (float)v; break; }
-        default:
-            return mcz_seterr(err, MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': cannot convert %s to float",
-                              m->path, w->name, mcz_dtype_name(w->dtype));
-        }
-        out[k] = f;
-    }
+    if (mcz_values_to_f32(w->dtype, p, w->count, out, NULL) != MCZ_OK)
+        return mcz_seterr(err, MCZ_ERR_UNSUPPORTED, "%s: tensor '%s': cannot convert %s to float",
+                          m->path, w->name, mcz_dtype_name(w->dtype));
     return MCZ_OK;
 }
 

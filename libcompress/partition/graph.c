@@ -29,7 +29,6 @@ struct mcz_graph {
     mcz_namemap names; /* value name -> id */
 };
 
-#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 
 mcz_graph *mcz_graph_new(mcz_error *err)
 {

@@ -8,7 +8,6 @@
 #include "onnx/model_impl.h"
 #include "partition/partition_impl.h"
 
-#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 
 /* ---- weights: which weight-table row each tensor is ---------------------------------- */
 

@@ -11,7 +11,6 @@
 #include "onnx/model_impl.h"
 #include "partition/partition_impl.h"
 
-#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 
 void mcz_partition_default_params(mcz_partition_params *p)
 {

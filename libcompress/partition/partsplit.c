@@ -21,7 +21,6 @@
 #include "onnx/model_impl.h"
 #include "partition/partition_impl.h"
 
-#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 #define MAX_DP_CELLS ((size_t)64 << 20)
 
 typedef struct meas {

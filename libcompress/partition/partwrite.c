@@ -19,7 +19,6 @@
 #include "onnx/model_impl.h"
 #include "partition/partition_impl.h"
 
-#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
 
 typedef struct shell {
     Onnx__ModelProto model;

@@ -9,7 +9,6 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include "mcz/prune.h"
 #include "mcz/roles.h"
 #include "mcz/suggest.h"
+#include "halffloat.h"
+#include "parallel.h"
 #include "onnx/model_impl.h"
 
 #define HIST_BINS 65536u
@@ -41,28 +42,6 @@ static inline float key_float(uint32_t k)
     return f;
 }
 
-static float f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
-    if (exp == 0) {
-        float f = (float)man * (1.0f / 16777216.0f); /* zero or subnormal: exact */
-        return sign ? -f : f;
-    }
-    if (exp == 31)
-        u = sign | 0x7f800000u | (man << 13);
-    else
-        u = sign | ((exp + 112) << 23) | (man << 13);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static bool prunable_dtype(int32_t dt)
-{
-    return dt == MCZ_DT_FLOAT || dt == MCZ_DT_FLOAT16 || dt == MCZ_DT_BFLOAT16 ||
-           dt == MCZ_DT_DOUBLE;
-}
-
 /* Elements [start, start+len) of raw little-endian values of `dtype` as float32 into out. */
 static void load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t len, float *out)
 {
@@ -74,7 +53,7 @@ static void load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t l
         for (size_t i = 0; i < len; i++) {
             uint16_t h;
             memcpy(&h, raw + 2 * (start + i), 2);
-            out[i] = f16_to_f32(h);
+            out[i] = mcz_f16_widen(h);
         }
         break;
     case MCZ_DT_BFLOAT16:
@@ -584,70 +563,6 @@ mcz_status mcz_prune_channel_f32(float *v, int rank, const int64_t *dims, int ax
     return MCZ_OK;
 }
 
-/* ---- a small thread pool over jobs ------------------------------------------------------ */
-
-typedef void (*job_fn)(void *ctx, size_t job, unsigned tid);
-
-typedef struct pool {
-    job_fn fn;
-    void *ctx;
-    size_t njobs;
-    atomic_size_t next;
-} pool;
-
-typedef struct pool_arg {
-    pool *p;
-    unsigned tid;
-} pool_arg;
-
-static void pool_work(pool *p, unsigned tid)
-{
-    for (;;) {
-        size_t j = atomic_fetch_add(&p->next, 1);
-        if (j >= p->njobs)
-            return;
-        p->fn(p->ctx, j, tid);
-    }
-}
-
-static void *pool_main(void *arg)
-{
-    pool_arg *a = arg;
-    pool_work(a->p, a->tid);
-    return NULL;
-}
-
-/* Run fn(ctx, j, tid) for every job j on up to `threads` threads (tid < threads). */
-static void run_jobs(size_t njobs, unsigned threads, job_fn fn, void *ctx)
-{
-    pool p = {fn, ctx, njobs, 0};
-    if (threads > njobs)
-        threads = (unsigned)njobs;
-    pthread_t th[256];
-    pool_arg args[256];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads && t < 256; t++) {
-        args[started].p = &p;
-        args[started].tid = t;
-        if (pthread_create(&th[started], NULL, pool_main, &args[started]) != 0)
-            break; /* fewer threads: same results */
-        started++;
-    }
-    pool_work(&p, 0);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-}
-
-static unsigned thread_count(int want)
-{
-    long n = want > 0 ? want : sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        n = 1;
-    if (n > 256)
-        n = 256;
-    return (unsigned)n;
-}
-
 /* ---- the model -------------------------------------------------------------------------- */
 
 typedef struct cand {
@@ -955,7 +870,7 @@ static mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report 
         total += n;
     }
     /* pass 0: norms, zeros, scales */
-    run_jobs(nch, threads, job_sums, x);
+    mcz_parallel_for(nch, threads, job_sums, x);
     for (size_t i = 0; i < x->nc; i++) {
         cand *c = &x->c[i];
         uint64_t zeros = 0;
@@ -982,12 +897,12 @@ static mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report 
     if (!x->hist)
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     /* pass 1 and 2: the k-th smallest key over everything */
-    run_jobs(nch, threads, job_hist1, x);
+    mcz_parallel_for(nch, threads, job_hist1, x);
     merge_hist(x, threads);
     uint64_t cum = 0;
     x->hi_bin = (uint32_t)hist_find(x->hist[0], k - 1, &cum);
     memset(x->hist, 0, threads * sizeof *x->hist);
-    run_jobs(nch, threads, job_hist2, x);
+    mcz_parallel_for(nch, threads, job_hist2, x);
     merge_hist(x, threads);
     uint32_t lo = (uint32_t)hist_find(x->hist[0], k - 1, &cum);
     free(x->hist);
@@ -996,7 +911,7 @@ static mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report 
     uint64_t need_eq = k - cum; /* cum: keys below t */
     rep->threshold = key_float(x->t);
     /* pass 3: ties at t, given out in weight-table order then index order */
-    run_jobs(nch, threads, job_eq, x);
+    mcz_parallel_for(nch, threads, job_eq, x);
     for (size_t q = 0; q < nch; q++) {
         x->ch[q].quota = x->ch[q].eq < need_eq ? x->ch[q].eq : need_eq;
         need_eq -= x->ch[q].quota;
@@ -1007,7 +922,7 @@ static mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report 
         if (!(x->c[i].out = malloc(w->nbytes ? w->nbytes : 1)))
             return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory for '%s'", w->name);
     }
-    run_jobs(nch, threads, job_zero, x);
+    mcz_parallel_for(nch, threads, job_zero, x);
     for (size_t i = 0; i < x->nc; i++) {
         cand *c = &x->c[i];
         mcz_prune_result *r = c->r;
@@ -1159,7 +1074,7 @@ mcz_status mcz_prune_model(mcz_model *m, const mcz_prune_params *p, mcz_prune_re
         const char *which;
         if (ro->op == MCZ_ROLE_NONE)
             r->skipped = ro->why_not;
-        else if (!prunable_dtype(w->dtype))
+        else if (!mcz_dtype_is_float(w->dtype))
             r->skipped = "not a floating-point weight";
         else if (excluded(p, w->name, ro->node, &which))
             r->skipped = "excluded (--exclude)";
@@ -1184,7 +1099,7 @@ mcz_status mcz_prune_model(mcz_model *m, const mcz_prune_params *p, mcz_prune_re
             s = err ? err->code : MCZ_ERR_NOMEM;
             goto out;
         }
-    unsigned threads = thread_count(p->threads);
+    unsigned threads = mcz_thread_count(p->threads, MCZ_THREADS_MAX);
     double t0 = now_seconds();
     if (p->sparsity > 0 || p->pattern == MCZ_PRUNE_NM) {
         if (p->scope == MCZ_PRUNE_SCOPE_GLOBAL) {
@@ -1192,7 +1107,7 @@ mcz_status mcz_prune_model(mcz_model *m, const mcz_prune_params *p, mcz_prune_re
             if (s)
                 goto out;
         } else {
-            run_jobs(x.nc, threads, job_tensor, &x);
+            mcz_parallel_for(x.nc, threads, job_tensor, &x);
         }
     } else {
         for (size_t j = 0; j < x.nc; j++) { /* nothing to do but count the zeros */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "halffloat.h"
 #include "mcz/opset.h"
 #include "onnx/qproto.h"
 
@@ -207,32 +208,6 @@ static mcz_status const_input(up *u, Onnx__GraphProto *g, Onnx__NodeProto *n, si
     return s;
 }
 
-static uint16_t f32_to_f16(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000, e = (x >> 23) & 0xff, man = x & 0x7fffff;
-    if (e == 0xff)
-        return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
-    int32_t ne = (int32_t)e - 127 + 15;
-    if (ne >= 31)
-        return (uint16_t)(sign | 0x7c00);
-    if (ne <= 0) {
-        if (ne < -10)
-            return (uint16_t)sign;
-        man |= 0x800000;
-        uint32_t shift = (uint32_t)(14 - ne);
-        uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1)))
-            h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((uint32_t)ne << 10) | (man >> 13), rem = man & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-        h++;
-    return (uint16_t)(sign | h);
-}
-
 /* A float-valued constant of `dtype` (float, float16, double, bfloat16): rank 0 or 1. */
 static Onnx__TensorProto *float_tensor(int32_t dtype, const float *v, size_t n, int rank)
 {
@@ -249,7 +224,7 @@ static Onnx__TensorProto *float_tensor(int32_t dtype, const float *v, size_t n, 
             double d = v[i];
             memcpy(raw + 8 * i, &d, 8);
         } else if (dtype == MCZ_DT_FLOAT16) {
-            uint16_t h = f32_to_f16(v[i]);
+            uint16_t h = mcz_f16_round(v[i]);
             memcpy(raw + 2 * i, &h, 2);
         } else if (dtype == MCZ_DT_BFLOAT16) {
             uint32_t x;

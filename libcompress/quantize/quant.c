@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "mcz/quant.h"
+#include "halffloat.h"
 #include "onnx/model_impl.h"
 
 /* Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to the nearest
@@ -84,36 +85,12 @@ mcz_status mcz_qscheme_check(const mcz_qscheme *s, int rank, const int64_t *dims
 
 float mcz_f16_to_f32(uint16_t h)
 {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
-    if (exp == 0) {
-        float f = (float)man * (1.0f / 16777216.0f); /* zero or subnormal: man * 2^-24 */
-        return sign ? -f : f;
-    }
-    if (exp == 31)
-        u = sign | 0x7f800000u | (man << 13);
-    else
-        u = sign | ((exp + 112) << 23) | (man << 13);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
+    return mcz_f16_widen(h);
 }
 
 float mcz_bf16_to_f32(uint16_t h)
 {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static size_t elem_size(int32_t dtype)
-{
-    switch (dtype) {
-    case MCZ_DT_FLOAT: return 4;
-    case MCZ_DT_FLOAT16: case MCZ_DT_BFLOAT16: return 2;
-    case MCZ_DT_DOUBLE: return 8;
-    default: return 0;
-    }
+    return mcz_bf16_widen(h);
 }
 
 /* n consecutive elements starting at element `at` of src, as floats, into out. */
@@ -676,7 +653,7 @@ mcz_status mcz_quantize_tensor(const void *x, int32_t dtype, int rank, const int
     mcz_status st = mcz_qscheme_check(s, rank, dims, err);
     if (st)
         return st;
-    if (!elem_size(dtype))
+    if (!mcz_dtype_is_float(dtype))
         return mcz_seterr(err, MCZ_ERR_UNSUPPORTED, "cannot quantize %s values",
                           mcz_dtype_name(dtype));
     uint64_t count = 1;

@@ -9,8 +9,6 @@
  * 3. rewrite the quantized weights in QDQ form, in weight-table order. */
 #include <fnmatch.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include "mcz/roles.h"
 #include "mcz/suggest.h"
 #include "onnx/qproto.h"
+#include "parallel.h"
 
 mcz_quantize_params mcz_quantize_default_params(void)
 {
@@ -183,7 +182,6 @@ typedef struct pool {
     job *jobs;
     size_t *order;            /* largest first */
     size_t n;
-    atomic_size_t next;
 } pool;
 
 /* The axis blocks run along: the reduction axis when it holds a block; for a convolution,
@@ -245,19 +243,14 @@ static void run_job(const pool *pl, job *j)
     mcz_model_release_pages(pl->m, j->data, j->nbytes);
 }
 
-static void *worker(void *arg)
+static void worker(void *arg, size_t k, unsigned tid)
 {
     pool *pl = arg;
-    for (;;) {
-        size_t k = atomic_fetch_add(&pl->next, 1);
-        if (k >= pl->n)
-            break;
-        job *j = &pl->jobs[pl->order[k]];
-        run_job(pl, j);
-        if (pl->p->progress)
-            pl->p->progress(pl->p->progress_ctx, 1, j->nbytes);
-    }
-    return NULL;
+    job *j = &pl->jobs[pl->order[k]];
+    (void)tid;
+    run_job(pl, j);
+    if (pl->p->progress)
+        pl->p->progress(pl->p->progress_ctx, 1, j->nbytes);
 }
 
 /* Largest first (ties: weight-table order), so the last weights to finish are small. */
@@ -287,17 +280,7 @@ static mcz_status run_pool(pool *pl, int threads, mcz_error *err)
     for (size_t i = 0; i < pl->n; i++)
         pl->order[i] = keys[i].job;
     free(keys);
-    atomic_init(&pl->next, 0);
-    pthread_t *tid = malloc((size_t)threads * sizeof *tid);
-    int started = 0;
-    if (tid)
-        for (; started < threads - 1; started++)
-            if (pthread_create(&tid[started], NULL, worker, pl) != 0)
-                break;
-    worker(pl); /* this thread works too */
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
+    mcz_parallel_for(pl->n, (unsigned)threads, worker, pl); /* this thread works too */
     return MCZ_OK;
 }
 
@@ -461,13 +444,9 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
 
     /* 2. quantize */
     double t0 = now();
-    int threads = p->threads > 0 ? p->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1)
-        threads = 1;
-    if ((size_t)threads > njobs)
-        threads = njobs ? (int)njobs : 1;
+    int threads = (int)mcz_thread_count(p->threads, njobs);
     r->threads = threads;
-    pool pl = {m, p, jobs, NULL, njobs, 0};
+    pool pl = {m, p, jobs, NULL, njobs};
     s = run_pool(&pl, threads, err);
     free(pl.order);
     if (s)

@@ -12,4 +12,7 @@ mcz_status mcz_seterr(mcz_error *err, mcz_status code, const char *fmt, ...)
 /* In a function with an `mcz_error *err`: fail with code and a message. */
 #define FAIL(code, ...) return mcz_seterr(err, code, __VA_ARGS__)
 
+/* An allocation failed: MCZ_ERR_NOMEM, said once for every caller. */
+#define NOMEM(err) mcz_seterr((err), MCZ_ERR_NOMEM, "out of memory")
+
 #endif

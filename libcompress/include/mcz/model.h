@@ -164,6 +164,9 @@ bool mcz_dtype_nbytes(int32_t dtype, uint64_t count, uint64_t *nbytes);
 /* ONNX name of a data type ("float", "float16", ...; "?" if unknown). */
 const char *mcz_dtype_name(int32_t dtype);
 
+/* float, float16, bfloat16 or double: the types mcz prunes and quantizes. */
+bool mcz_dtype_is_float(int32_t dtype);
+
 #ifdef __cplusplus
 }
 #endif
