@@ -113,128 +113,165 @@ static void take_item(planner *pl, size_t v, uint8_t *mark_node, uint8_t *need)
         mark_node[gv->producer] = 1;
 }
 
-static mcz_status build_part(planner *pl, size_t k, uint8_t *mark_node, uint8_t *need,
-                             uint8_t *listed, mcz_error *err)
+/* Part k while it is being built: the scratch marks (one per node or value, cleared for
+ * each part) and the lists that become its record. */
+typedef struct pbuild {
+    planner *pl;
+    size_t k;
+    int last;                 /* the last part */
+    uint8_t *mark_node;       /* per node: the part holds it (placed or copied) */
+    uint8_t *need;            /* per value: NEED_WEIGHT or NEED_INPUT */
+    uint8_t *listed;          /* per value: already in the list being built */
+    zlist w, nodes, inits, sparse, ins, outs;
+} pbuild;
+
+/* 1. What the part holds: its placed nodes, what they read (inputs, activations of earlier
+ * parts, weights, copyable nodes) and their own weights; the last part also takes what the
+ * model's outputs need that no placed node makes. */
+static mcz_status mark_holdings(pbuild *b, mcz_error *err)
 {
+    planner *pl = b->pl;
     mcz_partition *P = pl->P;
     const mcz_graph *g = P->g;
-    const Onnx__GraphProto *mg = pl->mg;
-    part_rec *r = &P->parts[k];
-    int last = k + 1 == P->K;
-    memset(mark_node, 0, P->nn);
-    memset(need, 0, P->nv);
-    memset(listed, 0, P->nv);
+    size_t k = b->k;
     mcz_status s = MCZ_OK;
-    char b[256];
-    zlist w = {0};
+    char lb[256];
     for (size_t i = 0; i < P->nn && !s; i++) {
         if (P->part_of[i] != k)
             continue;
-        mark_node[i] = 1;
+        b->mark_node[i] = 1;
         const mcz_graph_node *n = mcz_graph_node_at(g, i);
         for (size_t q = 0; q < n->n_inputs; q++) {
             size_t v = n->inputs[q];
             const mcz_graph_value *gv = mcz_graph_value_at(g, v);
             if (gv->kind == MCZ_VALUE_INPUT) {
-                need[v] = NEED_INPUT;
+                b->need[v] = NEED_INPUT;
             } else if (gv->kind == MCZ_VALUE_ACTIVATION) {
                 size_t p = P->part_of[gv->producer];
                 if (p != MCZ_GRAPH_COPIED && p < k)
-                    need[v] = NEED_INPUT;
+                    b->need[v] = NEED_INPUT;
                 else if (p != MCZ_GRAPH_COPIED && p > k) /* cannot happen with a valid split */
                     return mcz_seterr(err, MCZ_ERR_ARG, "node %s of part %zu reads '%s' of "
                                       "the later part %zu",
-                                      mcz_graph_node_label(g, i, b, sizeof b), k, gv->name, p);
+                                      mcz_graph_node_label(g, i, lb, sizeof lb), k, gv->name, p);
             }
         }
         for (size_t q = 0; q < pl->needs[i].n; q++)
-            take_item(pl, pl->needs[i].a[q], mark_node, need);
+            take_item(pl, pl->needs[i].a[q], b->mark_node, b->need);
         for (size_t q = 0; q < pl->own[i].n && !s; q++)
-            s = mcz_zpush(&w, pl->own[i].a[q], err);
+            s = mcz_zpush(&b->w, pl->own[i].a[q], err);
     }
-    /* the last part also gives the model outputs no placed node makes */
-    if (last && !s) {
-        zlist items = {0};
-        for (size_t i = 0; i < mg->n_output && !s; i++) {
-            long v = mcz_graph_find_value(g, mg->output[i]->name ? mg->output[i]->name : "");
-            if (v < 0)
-                continue;
-            const mcz_graph_value *gv = mcz_graph_value_at(g, (size_t)v);
-            if (gv->kind == MCZ_VALUE_INPUT)
-                need[v] = NEED_INPUT;
-            else {
-                size_t vv = (size_t)v;
-                s = mcz_items_of(pl, &vv, 1, &items, err);
-            }
-            for (size_t q = 0; q < items.n; q++)
-                take_item(pl, items.a[q], mark_node, need);
-            items.n = 0;
+    const Onnx__GraphProto *mg = pl->mg;
+    zlist items = {0};
+    for (size_t i = 0; b->last && i < mg->n_output && !s; i++) {
+        long v = mcz_graph_find_value(g, mg->output[i]->name ? mg->output[i]->name : "");
+        if (v < 0)
+            continue;
+        const mcz_graph_value *gv = mcz_graph_value_at(g, (size_t)v);
+        if (gv->kind == MCZ_VALUE_INPUT) {
+            b->need[v] = NEED_INPUT;
+        } else {
+            size_t vv = (size_t)v;
+            s = mcz_items_of(pl, &vv, 1, &items, err);
         }
-        free(items.a);
+        for (size_t q = 0; q < items.n; q++)
+            take_item(pl, items.a[q], b->mark_node, b->need);
+        items.n = 0;
     }
-    /* nodes, in topological order */
-    zlist nodes = {0}, inits = {0}, sparse = {0}, ins = {0}, outs = {0};
+    free(items.a);
+    return s;
+}
+
+/* 2. Its nodes in topological order (a copied node adds the weight it makes), then the
+ * initializers and sparse initializers it needs, in the model's order, each once. */
+static mcz_status list_members(pbuild *b, mcz_error *err)
+{
+    mcz_partition *P = b->pl->P;
+    const mcz_graph *g = P->g;
+    const Onnx__GraphProto *mg = b->pl->mg;
+    mcz_status s = MCZ_OK;
     for (size_t i = 0; i < P->nn && !s; i++) {
         size_t id = P->order[i];
-        if (!mark_node[id])
+        if (!b->mark_node[id])
             continue;
-        s = mcz_zpush(&nodes, id, err);
+        s = mcz_zpush(&b->nodes, id, err);
         if (!s && P->part_of[id] == MCZ_GRAPH_COPIED) {
             const mcz_graph_node *n = mcz_graph_node_at(g, id);
-            if (n->n_outputs && pl->wval[n->outputs[0]] >= 0)
-                s = mcz_zpush(&w, (size_t)pl->wval[n->outputs[0]], err);
+            if (n->n_outputs && b->pl->wval[n->outputs[0]] >= 0)
+                s = mcz_zpush(&b->w, (size_t)b->pl->wval[n->outputs[0]], err);
         }
     }
+    memset(b->listed, 0, P->nv);
     for (size_t i = 0; i < mg->n_initializer && !s; i++) {
         long v = mg->initializer[i]->name ? mcz_graph_find_value(g, mg->initializer[i]->name) : -1;
-        if (v >= 0 && need[v] == NEED_WEIGHT && !listed[v]) {
-            listed[v] = 1;
-            s = mcz_zpush(&inits, i, err);
-            if (!s && pl->wval[v] >= 0)
-                s = mcz_zpush(&w, (size_t)pl->wval[v], err);
+        if (v >= 0 && b->need[v] == NEED_WEIGHT && !b->listed[v]) {
+            b->listed[v] = 1;
+            s = mcz_zpush(&b->inits, i, err);
+            if (!s && b->pl->wval[v] >= 0)
+                s = mcz_zpush(&b->w, (size_t)b->pl->wval[v], err);
         }
     }
     for (size_t i = 0; i < mg->n_sparse_initializer && !s; i++) {
         const Onnx__SparseTensorProto *sp = mg->sparse_initializer[i];
         long v = sp->values && sp->values->name ? mcz_graph_find_value(g, sp->values->name) : -1;
-        if (v >= 0 && need[v] == NEED_WEIGHT && !listed[v]) {
-            listed[v] = 1;
-            s = mcz_zpush(&sparse, i, err);
+        if (v >= 0 && b->need[v] == NEED_WEIGHT && !b->listed[v]) {
+            b->listed[v] = 1;
+            s = mcz_zpush(&b->sparse, i, err);
         }
     }
-    memset(listed, 0, P->nv);
-    /* inputs: the model's first (in its order), then activations of earlier parts */
+    return s;
+}
+
+/* 3. Its inputs: the model's first (in the model's order), then activations of earlier
+ * parts (in topological order). */
+static mcz_status list_inputs(pbuild *b, mcz_error *err)
+{
+    mcz_partition *P = b->pl->P;
+    const mcz_graph *g = P->g;
+    const Onnx__GraphProto *mg = b->pl->mg;
+    mcz_status s = MCZ_OK;
+    memset(b->listed, 0, P->nv);
     for (size_t i = 0; i < mg->n_input && !s; i++) {
         long v = mg->input[i]->name ? mcz_graph_find_value(g, mg->input[i]->name) : -1;
-        if (v >= 0 && need[v] == NEED_INPUT && !listed[v]) {
-            listed[v] = 1;
-            s = mcz_zpush(&ins, (size_t)v, err);
+        if (v >= 0 && b->need[v] == NEED_INPUT && !b->listed[v]) {
+            b->listed[v] = 1;
+            s = mcz_zpush(&b->ins, (size_t)v, err);
         }
     }
     for (size_t i = 0; i < P->nn && !s; i++) {
         const mcz_graph_node *n = mcz_graph_node_at(g, P->order[i]);
         for (size_t q = 0; q < n->n_outputs && !s; q++) {
             size_t v = n->outputs[q];
-            if (need[v] == NEED_INPUT && !listed[v]) {
-                listed[v] = 1;
-                s = mcz_zpush(&ins, v, err);
+            if (b->need[v] == NEED_INPUT && !b->listed[v]) {
+                b->listed[v] = 1;
+                s = mcz_zpush(&b->ins, v, err);
             }
         }
     }
-    /* outputs: the model's that this part makes (the last part: also those no placed node
-       makes), then activations a later part reads */
-    memset(listed, 0, P->nv);
+    return s;
+}
+
+/* 4. Its outputs: the model's that this part makes (the last part: also those no placed node
+ * makes), then the activations a later part reads. */
+static mcz_status list_outputs(pbuild *b, mcz_error *err)
+{
+    mcz_partition *P = b->pl->P;
+    const mcz_graph *g = P->g;
+    const Onnx__GraphProto *mg = b->pl->mg;
+    size_t k = b->k;
+    mcz_status s = MCZ_OK;
+    memset(b->listed, 0, P->nv);
     for (size_t i = 0; i < mg->n_output && !s; i++) {
         long v = mg->output[i]->name ? mcz_graph_find_value(g, mg->output[i]->name) : -1;
-        if (v < 0 || listed[v])
+        if (v < 0 || b->listed[v])
             continue;
         const mcz_graph_value *gv = mcz_graph_value_at(g, (size_t)v);
         int mine = gv->kind == MCZ_VALUE_ACTIVATION && P->part_of[gv->producer] == k;
         int orphan = gv->kind != MCZ_VALUE_ACTIVATION ||
                      P->part_of[gv->producer] == MCZ_GRAPH_COPIED;
-        if (mine || (last && orphan)) {
-            listed[v] = 1;
-            s = mcz_zpush(&outs, (size_t)v, err);
+        if (mine || (b->last && orphan)) {
+            b->listed[v] = 1;
+            s = mcz_zpush(&b->outs, (size_t)v, err);
         }
     }
     for (size_t i = 0; i < P->nn && !s; i++) {
@@ -250,70 +287,109 @@ static mcz_status build_part(planner *pl, size_t k, uint8_t *mark_node, uint8_t 
                 size_t pc = P->part_of[gv->consumers[c]];
                 later = pc != MCZ_GRAPH_COPIED && pc != k;
             }
-            if (later && !listed[v]) {
-                listed[v] = 1;
-                s = mcz_zpush(&outs, v, err);
+            if (later && !b->listed[v]) {
+                b->listed[v] = 1;
+                s = mcz_zpush(&b->outs, v, err);
             }
         }
     }
-    if (!s && w.n) { /* weights: ascending, each once */
-        qsort(w.a, w.n, sizeof *w.a, cmp_size);
+    return s;
+}
+
+/* 5. The record: the lists move into it (the weights ascending, each once) and the public
+ * description is filled in. On failure the lists still move, so the part's cleanup frees
+ * them. */
+static mcz_status fill_record(pbuild *b, mcz_status s, mcz_error *err)
+{
+    mcz_partition *P = b->pl->P;
+    part_rec *r = &P->parts[b->k];
+    zlist *w = &b->w;
+    if (!s && w->n) {
+        qsort(w->a, w->n, sizeof *w->a, cmp_size);
         size_t u = 1;
-        for (size_t i = 1; i < w.n; i++)
-            if (w.a[i] != w.a[u - 1])
-                w.a[u++] = w.a[i];
-        w.n = u;
+        for (size_t i = 1; i < w->n; i++)
+            if (w->a[i] != w->a[u - 1])
+                w->a[u++] = w->a[i];
+        w->n = u;
     }
-    r->in_names = malloc((ins.n + 1) * sizeof *r->in_names);
-    r->out_names = malloc((outs.n + 1) * sizeof *r->out_names);
+    r->in_names = malloc((b->ins.n + 1) * sizeof *r->in_names);
+    r->out_names = malloc((b->outs.n + 1) * sizeof *r->out_names);
     if (!s && (!r->in_names || !r->out_names))
         s = NOMEM(err);
-    r->nodes = nodes.a;
-    r->nnodes = nodes.n;
-    r->inits = inits.a;
-    r->ninits = inits.n;
-    r->sparse = sparse.a;
-    r->nsparse = sparse.n;
-    r->weights = w.a;
-    r->in_ids = ins.a;
-    r->out_ids = outs.a;
+    r->nodes = b->nodes.a;
+    r->nnodes = b->nodes.n;
+    r->inits = b->inits.a;
+    r->ninits = b->inits.n;
+    r->sparse = b->sparse.a;
+    r->nsparse = b->sparse.n;
+    r->weights = w->a;
+    r->in_ids = b->ins.a;
+    r->out_ids = b->outs.a;
     if (s)
         return s;
-    for (size_t i = 0; i < ins.n; i++)
-        r->in_names[i] = mcz_graph_value_at(g, ins.a[i])->name;
-    for (size_t i = 0; i < outs.n; i++)
-        r->out_names[i] = mcz_graph_value_at(g, outs.a[i])->name;
-    r->pub.nodes = nodes.n;
+    for (size_t i = 0; i < b->ins.n; i++)
+        r->in_names[i] = mcz_graph_value_at(P->g, b->ins.a[i])->name;
+    for (size_t i = 0; i < b->outs.n; i++)
+        r->out_names[i] = mcz_graph_value_at(P->g, b->outs.a[i])->name;
+    r->pub.nodes = b->nodes.n;
     r->pub.placed_nodes = 0;
-    for (size_t i = 0; i < nodes.n; i++)
-        r->pub.placed_nodes += P->part_of[nodes.a[i]] == k;
-    r->pub.n_weights = w.n;
-    r->pub.weights = w.a;
+    for (size_t i = 0; i < b->nodes.n; i++)
+        r->pub.placed_nodes += P->part_of[b->nodes.a[i]] == b->k;
+    r->pub.n_weights = w->n;
+    r->pub.weights = w->a;
     r->pub.weight_bytes = 0;
-    for (size_t i = 0; i < w.n; i++)
-        r->pub.weight_bytes += mcz_model_weight(P->m, w.a[i])->nbytes;
-    r->pub.n_inputs = ins.n;
+    for (size_t i = 0; i < w->n; i++)
+        r->pub.weight_bytes += mcz_model_weight(P->m, w->a[i])->nbytes;
+    r->pub.n_inputs = b->ins.n;
     r->pub.inputs = r->in_names;
-    r->pub.n_outputs = outs.n;
+    r->pub.n_outputs = b->outs.n;
     r->pub.outputs = r->out_names;
-    /* every input and output of a part needs a type */
+    return MCZ_OK;
+}
+
+/* 6. Every input and output of a part needs a type. */
+static mcz_status check_io_types(const mcz_partition *P, const pbuild *b, mcz_error *err)
+{
+    const mcz_graph *g = P->g;
     for (int io = 0; io < 2; io++) {
-        const size_t *ids = io ? outs.a : ins.a;
-        size_t n = io ? outs.n : ins.n;
-        for (size_t i = 0; i < n; i++)
-            if (!P->vt[ids[i]].typed) {
-                const mcz_graph_value *gv = mcz_graph_value_at(g, ids[i]);
-                if (gv->producer < 0)
-                    return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: graph %s '%s' has no type",
-                                      P->m->path, gv->is_output ? "output" : "input", gv->name);
-                return mcz_seterr(err, MCZ_ERR_ARG,
-                                  "cannot pass '%s' between parts: its element type is unknown "
-                                  "(the model declares no value_info for it and op %s has no "
-                                  "type rule); cut elsewhere",
-                                  gv->name, mcz_graph_node_at(g, gv->producer)->op_type);
-            }
+        const size_t *ids = io ? b->outs.a : b->ins.a;
+        size_t n = io ? b->outs.n : b->ins.n;
+        for (size_t i = 0; i < n; i++) {
+            if (P->vt[ids[i]].typed)
+                continue;
+            const mcz_graph_value *gv = mcz_graph_value_at(g, ids[i]);
+            if (gv->producer < 0)
+                return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: graph %s '%s' has no type",
+                                  P->m->path, gv->is_output ? "output" : "input", gv->name);
+            return mcz_seterr(err, MCZ_ERR_ARG,
+                              "cannot pass '%s' between parts: its element type is unknown "
+                              "(the model declares no value_info for it and op %s has no "
+                              "type rule); cut elsewhere",
+                              gv->name, mcz_graph_node_at(g, gv->producer)->op_type);
+        }
     }
     return MCZ_OK;
+}
+
+/* Part k's record from each node's part: what it holds, its nodes, weights, inputs and
+ * outputs. mark_node, need and listed are scratch of P->nn, P->nv and P->nv bytes. */
+static mcz_status build_part(planner *pl, size_t k, uint8_t *mark_node, uint8_t *need,
+                             uint8_t *listed, mcz_error *err)
+{
+    mcz_partition *P = pl->P;
+    pbuild b = {.pl = pl, .k = k, .last = k + 1 == P->K, .mark_node = mark_node,
+                .need = need, .listed = listed};
+    memset(mark_node, 0, P->nn);
+    memset(need, 0, P->nv);
+    mcz_status s = mark_holdings(&b, err);
+    if (!s)
+        s = list_members(&b, err);
+    if (!s)
+        s = list_inputs(&b, err);
+    if (!s)
+        s = list_outputs(&b, err);
+    s = fill_record(&b, s, err);
+    return s ? s : check_io_types(P, &b, err);
 }
 
 static mcz_status build_cut(mcz_partition *P, size_t j, mcz_error *err)
@@ -433,18 +509,9 @@ void mcz_planner_free(planner *pl)
     free(pl->cut_bad_value);
 }
 
-/* The graph, its order, the types, each node's weights. */
-mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
+/* 1. The planner's arrays, one entry per node or value (+1: never a zero-size malloc). */
+static mcz_status planner_alloc(planner *pl, mcz_partition *P, mcz_error *err)
 {
-    mcz_model *m = P->m;
-    memset(pl, 0, sizeof *pl);
-    pl->P = P;
-    pl->mg = m->proto->graph;
-    if (!(P->g = mcz_graph_from_model(m, err)))
-        return err ? err->code : MCZ_ERR_NOMEM;
-    const mcz_graph *g = P->g;
-    P->nn = mcz_graph_node_count(g);
-    P->nv = mcz_graph_value_count(g);
     size_t nn = P->nn, nv = P->nv;
     P->order = malloc((nn + 1) * sizeof *P->order);
     P->vt = malloc((nv + 1) * sizeof *P->vt);
@@ -458,15 +525,21 @@ mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
     pl->needs = calloc(nn + 1, sizeof *pl->needs);
     pl->own_bytes = calloc(nn + 1, sizeof *pl->own_bytes);
     pl->stamp = calloc(nv + 1, sizeof *pl->stamp);
-    tref *map = malloc((m->nw + 1) * sizeof *map);
     if (!P->order || !P->vt || !P->part_of || !pl->placed || !pl->pos || !pl->wval ||
-        !pl->item_bytes || !pl->item_nodes || !pl->own || !pl->needs || !pl->own_bytes || !pl->stamp || !map) {
-        free(map);
+        !pl->item_bytes || !pl->item_nodes || !pl->own || !pl->needs || !pl->own_bytes ||
+        !pl->stamp)
         return NOMEM(err);
-    }
+    return MCZ_OK;
+}
+
+/* 2. The graph is well formed: a topological order exists, every value read is defined,
+ * every graph output is made; then every value's type. */
+static mcz_status check_graph(mcz_partition *P, mcz_error *err)
+{
+    const mcz_model *m = P->m;
+    const mcz_graph *g = P->g;
     mcz_status s = mcz_graph_toposort(g, P->order, err);
     if (s) {
-        free(map);
         if (err) {
             char msg[MCZ_ERRMSG_MAX];
             snprintf(msg, sizeof msg, "%s", err->msg);
@@ -474,46 +547,44 @@ mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
         }
         return s;
     }
-    /* every value read is defined */
     char b[256];
-    for (size_t i = 0; i < nn; i++) {
+    for (size_t i = 0; i < P->nn; i++) {
         const mcz_graph_node *n = mcz_graph_node_at(g, i);
         for (size_t k = 0; k < n->n_inputs; k++) {
             const mcz_graph_value *gv = mcz_graph_value_at(g, n->inputs[k]);
-            if (gv->kind == MCZ_VALUE_UNDEFINED) {
-                free(map);
+            if (gv->kind == MCZ_VALUE_UNDEFINED)
                 return mcz_seterr(err, MCZ_ERR_FORMAT,
                                   "%s: node %s reads '%s', which is no graph input, initializer "
                                   "or node output", m->path,
                                   mcz_graph_node_label(g, i, b, sizeof b), gv->name);
-            }
         }
     }
-    for (size_t v = 0; v < nv; v++) {
+    for (size_t v = 0; v < P->nv; v++) {
         const mcz_graph_value *gv = mcz_graph_value_at(g, v);
-        if (gv->is_output && gv->kind == MCZ_VALUE_UNDEFINED) {
-            free(map);
+        if (gv->is_output && gv->kind == MCZ_VALUE_UNDEFINED)
             return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: graph output '%s' is made by nothing",
                               m->path, gv->name);
-        }
     }
-    if ((s = mcz_value_types(m, g, P->order, P->vt, err))) {
-        free(map);
-        return s;
-    }
-    /* weight rows by tensor */
-    for (size_t i = 0; i < m->nw; i++)
-        map[i] = (tref){m->w[i].t, i};
-    qsort(map, m->nw, sizeof *map, tref_cmp);
-    for (size_t v = 0; v < nv; v++)
-        pl->wval[v] = -1;
+    return mcz_value_types(m, g, P->order, P->vt, err);
+}
+
+/* 3. Which weight-table row each value is (initializers, copyable Constant nodes), what
+ * each node with subgraphs holds inside them, and the bytes of each. */
+static mcz_status map_weights(planner *pl, const tref *map, mcz_error *err)
+{
+    mcz_partition *P = pl->P;
+    const mcz_model *m = P->m;
+    const mcz_graph *g = P->g;
     const Onnx__GraphProto *mg = pl->mg;
+    mcz_status s = MCZ_OK;
+    for (size_t v = 0; v < P->nv; v++)
+        pl->wval[v] = -1;
     for (size_t i = 0; i < mg->n_initializer; i++) {
         long v = mg->initializer[i]->name ? mcz_graph_find_value(g, mg->initializer[i]->name) : -1;
         if (v >= 0)
             pl->wval[v] = weight_of(map, m->nw, mg->initializer[i]);
     }
-    for (size_t i = 0; i < nn && !s; i++) {
+    for (size_t i = 0; i < P->nn && !s; i++) {
         const mcz_graph_node *n = mcz_graph_node_at(g, i);
         const Onnx__NodeProto *np = mg->node[i];
         if (n->copyable) {
@@ -522,48 +593,50 @@ mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
                     pl->wval[n->outputs[0]] = weight_of(map, m->nw, np->attribute[a]->t);
             pl->item_nodes[n->outputs[0]] = 1;
         }
-        if (n->has_subgraphs) {
-            for (size_t a = 0; a < np->n_attribute && !s; a++) {
-                const Onnx__AttributeProto *at = np->attribute[a];
-                if (at->g)
-                    s = subgraph_weights(at->g, map, m->nw, &pl->own[i], err);
-                for (size_t k = 0; k < at->n_graphs && !s; k++)
-                    if (at->graphs[k])
-                        s = subgraph_weights(at->graphs[k], map, m->nw, &pl->own[i], err);
-            }
-            for (size_t q = 0; q < pl->own[i].n; q++)
-                pl->own_bytes[i] += m->w[pl->own[i].a[q]].pub.nbytes;
+        if (!n->has_subgraphs)
+            continue;
+        for (size_t a = 0; a < np->n_attribute && !s; a++) {
+            const Onnx__AttributeProto *at = np->attribute[a];
+            if (at->g)
+                s = subgraph_weights(at->g, map, m->nw, &pl->own[i], err);
+            for (size_t k = 0; k < at->n_graphs && !s; k++)
+                if (at->graphs[k])
+                    s = subgraph_weights(at->graphs[k], map, m->nw, &pl->own[i], err);
         }
+        for (size_t q = 0; q < pl->own[i].n; q++)
+            pl->own_bytes[i] += m->w[pl->own[i].a[q]].pub.nbytes;
     }
-    free(map);
-    if (s)
-        return s;
-    for (size_t v = 0; v < nv; v++)
+    for (size_t v = 0; v < P->nv && !s; v++)
         if (pl->wval[v] >= 0)
             pl->item_bytes[v] = m->w[pl->wval[v]].pub.nbytes;
-    /* what each node reads, through copyable nodes */
-    for (size_t i = 0; i < nn && !s; i++) {
+    return s;
+}
+
+/* 4. What each node reads, through copyable nodes; the live nodes (those something a graph
+ * output needs comes from: a part of nothing but dead ones would give nothing); the placed
+ * nodes in topological order. */
+static mcz_status place_nodes(planner *pl, mcz_error *err)
+{
+    mcz_partition *P = pl->P;
+    const mcz_graph *g = P->g;
+    mcz_status s = MCZ_OK;
+    for (size_t i = 0; i < P->nn && !s; i++) {
         const mcz_graph_node *n = mcz_graph_node_at(g, i);
         if (!n->copyable)
             s = mcz_items_of(pl, n->inputs, n->n_inputs, &pl->needs[i], err);
     }
-    if (s)
-        return s;
-    /* live nodes: those something a graph output needs comes from (dead ones are dropped:
-       a part of nothing but them would give nothing) */
     zlist outs = {0};
-    for (size_t v = 0; v < nv && !s; v++)
+    for (size_t v = 0; v < P->nv && !s; v++)
         if (mcz_graph_value_at(g, v)->is_output)
             s = mcz_zpush(&outs, v, err);
-    if (!s && !(P->live = calloc(nn + 1, 1)))
+    if (!s && !(P->live = calloc(P->nn + 1, 1)))
         s = NOMEM(err);
     if (!s)
         s = mcz_graph_ancestors(g, outs.a, outs.n, P->live, err);
     free(outs.a);
     if (s)
         return s;
-    /* placed nodes in topological order */
-    for (size_t i = 0; i < nn; i++) {
+    for (size_t i = 0; i < P->nn; i++) {
         size_t id = P->order[i];
         pl->pos[id] = SIZE_MAX;
         P->part_of[id] = MCZ_GRAPH_COPIED;
@@ -572,14 +645,22 @@ mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
             pl->placed[pl->np++] = id;
         }
     }
-    /* the model's inputs and outputs */
+    return MCZ_OK;
+}
+
+/* 5. The model's inputs and outputs by name, its weight bytes and its largest weight. */
+static mcz_status model_summary(planner *pl, mcz_error *err)
+{
+    mcz_partition *P = pl->P;
+    const mcz_model *m = P->m;
+    const Onnx__GraphProto *mg = pl->mg;
     P->model_inputs = malloc((mg->n_input + 1) * sizeof *P->model_inputs);
     P->model_outputs = malloc((mg->n_output + 1) * sizeof *P->model_outputs);
     if (!P->model_inputs || !P->model_outputs)
         return NOMEM(err);
     for (size_t i = 0; i < mg->n_input; i++) {
-        long v = mg->input[i]->name ? mcz_graph_find_value(g, mg->input[i]->name) : -1;
-        if (v >= 0 && mcz_graph_value_at(g, v)->kind == MCZ_VALUE_INPUT)
+        long v = mg->input[i]->name ? mcz_graph_find_value(P->g, mg->input[i]->name) : -1;
+        if (v >= 0 && mcz_graph_value_at(P->g, v)->kind == MCZ_VALUE_INPUT)
             P->model_inputs[P->n_model_inputs++] = mg->input[i]->name;
     }
     for (size_t i = 0; i < mg->n_output; i++)
@@ -593,5 +674,34 @@ mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
         }
     }
     return MCZ_OK;
+}
+
+/* The graph, its order, the types, each node's weights. */
+mcz_status mcz_planner_init(planner *pl, mcz_partition *P, mcz_error *err)
+{
+    mcz_model *m = P->m;
+    memset(pl, 0, sizeof *pl);
+    pl->P = P;
+    pl->mg = m->proto->graph;
+    if (!(P->g = mcz_graph_from_model(m, err)))
+        return err ? err->code : MCZ_ERR_NOMEM;
+    P->nn = mcz_graph_node_count(P->g);
+    P->nv = mcz_graph_value_count(P->g);
+    mcz_status s = planner_alloc(pl, P, err);
+    if (!s)
+        s = check_graph(P, err);
+    if (s)
+        return s;
+    tref *map = malloc((m->nw + 1) * sizeof *map); /* weight rows by tensor */
+    if (!map)
+        return NOMEM(err);
+    for (size_t i = 0; i < m->nw; i++)
+        map[i] = (tref){m->w[i].t, i};
+    qsort(map, m->nw, sizeof *map, tref_cmp);
+    s = map_weights(pl, map, err);
+    free(map);
+    if (!s)
+        s = place_nodes(pl, err);
+    return s ? s : model_summary(pl, err);
 }
 
