@@ -76,12 +76,6 @@ static mcz_status check_params(const mcz_quantize_params *p, mcz_error *err)
     return MCZ_OK;
 }
 
-static bool is_float_type(int32_t t)
-{
-    return t == MCZ_DT_FLOAT || t == MCZ_DT_FLOAT16 || t == MCZ_DT_BFLOAT16 ||
-           t == MCZ_DT_DOUBLE;
-}
-
 /* ---- --exclude ------------------------------------------------------------------------------ */
 
 typedef struct namelist {
@@ -352,47 +346,24 @@ static int64_t opset_for(const mcz_quantize_params *p)
     return p->granularity == MCZ_QGRAN_CHANNEL ? 13 : 10;
 }
 
-mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
-                              mcz_quantize_report **report, mcz_error *err)
+/* 1a. A report row for every weight the roles name; a job for each one that is quantized
+ * (float, not excluded, big enough); the others say why not. */
+static mcz_status list_candidates(const mcz_model *m, const mcz_quantize_params *p,
+                                  const mcz_weight_role *roles, mcz_quantize_report *r,
+                                  size_t *rcap, job *jobs, size_t *njobs, mcz_error *err)
 {
-    if (report)
-        *report = NULL;
-    mcz_status s = check_params(p, err);
-    if (s)
-        return s;
-    if ((s = check_patterns(m, p, err)))
-        return s;
-    size_t nw = m->nw, rcap = 0, njobs = 0;
-    mcz_weight_role *roles = calloc(nw ? nw : 1, sizeof *roles);
-    job *jobs = calloc(nw ? nw : 1, sizeof *jobs);
-    mcz_quantize_report *r = calloc(1, sizeof *r);
-    mcz_qdq_weight *qw = NULL;
-    mcz_qdq_edit *edits = NULL;
-    size_t nqw = 0;
-    if (!roles || !jobs || !r) {
-        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((s = mcz_model_weight_roles(m, roles, err)) ||
-        (s = mcz_model_qdq_weights(m, &qw, &nqw, err)))
-        goto out;
-    r->opset_before = r->opset_after = mcz_model_opset_version(m, "");
-    r->ir_before = r->ir_after = m->proto->ir_version;
-    for (size_t i = 0; i < nw; i++)
-        r->model_bytes_before += m->w[i].pub.nbytes;
-
-    /* 1. the candidates */
-    for (size_t i = 0; i < nw; i++) {
+    mcz_status s;
+    for (size_t i = 0; i < m->nw; i++) {
         const mcz_weight *w = &m->w[i].pub;
         const mcz_weight_role *ro = &roles[i];
         if (ro->op == MCZ_ROLE_NONE && !ro->why_not)
             continue;
-        if ((s = add_row(r, &rcap, w, ro->op_type, err)))
-            goto out;
+        if ((s = add_row(r, rcap, w, ro->op_type, err)))
+            return s;
         mcz_quantize_result *x = &r->w[r->n - 1];
         if (ro->op == MCZ_ROLE_NONE)
             x->skipped = ro->why_not;
-        else if (!is_float_type(w->dtype))
+        else if (!mcz_dtype_is_float(w->dtype))
             x->skipped = "not floating point";
         else if (excluded(p, w, ro))
             x->skipped = "excluded by --exclude";
@@ -400,26 +371,27 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
             x->skipped = "fewer elements than --min-elements";
         if (x->skipped)
             continue;
-        job *j = &jobs[njobs++];
-        j->weight = i;
-        j->row = r->n - 1;
-        j->dtype = w->dtype;
-        j->rank = w->rank;
-        j->dims = w->dims;
-        j->count = w->count;
-        j->nbytes = w->nbytes;
-        j->channel_axis = ro->channel_axis;
-        j->reduce_axis = ro->reduce_axis;
-        j->op = ro->op;
+        jobs[(*njobs)++] = (job){.weight = i, .row = r->n - 1, .dtype = w->dtype,
+                                 .rank = w->rank, .dims = w->dims, .count = w->count,
+                                 .nbytes = w->nbytes, .channel_axis = ro->channel_axis,
+                                 .reduce_axis = ro->reduce_axis, .op = ro->op};
     }
+    return MCZ_OK;
+}
+
+/* 1b. A row for each weight the model already holds quantized (a DequantizeLinear of codes). */
+static mcz_status list_already(const mcz_model *m, const mcz_qdq_weight *qw, size_t nqw,
+                               mcz_quantize_report *r, size_t *rcap, mcz_error *err)
+{
+    mcz_status s;
     for (size_t k = 0; k < nqw; k++) {
         const mcz_qdq_weight *q = &qw[k];
         const mcz_weight *wc = &m->w[q->codes].pub;
         mcz_weight shown = *wc;
         shown.name = q->name;
         shown.dtype = q->scale_dtype;
-        if ((s = add_row(r, &rcap, &shown, "", err)))
-            goto out;
+        if ((s = add_row(r, rcap, &shown, "", err)))
+            return s;
         mcz_quantize_result *x = &r->w[r->n - 1];
         x->already = true;
         x->bits = q->bits;
@@ -431,38 +403,33 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
         x->bytes_before = x->bytes_after = wc->nbytes + m->w[q->scale].pub.nbytes + zp;
         r->already++;
     }
-    /* nothing can fail later for want of an opset conversion */
-    if (njobs && (s = qp_opset_check(m, opset_for(p), err)))
-        goto out;
-    /* the values, read (or converted) before the threads start */
-    for (size_t k = 0; k < njobs; k++) {
-        if (!(jobs[k].data = mcz_model_weight_data(m, jobs[k].weight, err))) {
-            s = err ? err->code : MCZ_ERR_NOMEM;
-            goto out;
-        }
-    }
+    return MCZ_OK;
+}
 
-    /* 2. quantize */
-    double t0 = now();
+/* 2. Every job on the pool of threads; the first failure in weight order is the error. */
+static mcz_status quantize_jobs(mcz_model *m, const mcz_quantize_params *p, job *jobs,
+                                size_t njobs, mcz_quantize_report *r, mcz_error *err)
+{
+    for (size_t k = 0; k < njobs; k++) /* the values, read (or converted) before the threads */
+        if (!(jobs[k].data = mcz_model_weight_data(m, jobs[k].weight, err)))
+            return err ? err->code : MCZ_ERR_NOMEM;
     int threads = (int)mcz_thread_count(p->threads, njobs);
     r->threads = threads;
     pool pl = {m, p, jobs, NULL, njobs};
-    s = run_pool(&pl, threads, err);
+    mcz_status s = run_pool(&pl, threads, err);
     free(pl.order);
-    if (s)
-        goto out;
-    for (size_t k = 0; k < njobs; k++) /* the first failure in weight order */
-        if (jobs[k].st) {
+    for (size_t k = 0; k < njobs && !s; k++)
+        if (jobs[k].st)
             s = mcz_seterr(err, jobs[k].st, "%s: weight '%s': %s", m->path,
                            m->w[jobs[k].weight].pub.name, jobs[k].err.msg);
-            goto out;
-        }
+    return s;
+}
 
-    /* 3. the report rows, then the rewrite */
-    if (!(edits = calloc(njobs ? njobs : 1, sizeof *edits))) {
-        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-        goto out;
-    }
+/* 3. Each job's result into its report row and the totals; the quantized ones become edits
+ * for the rewrite (edits: room for njobs). Returns their count. */
+static size_t report_jobs(const mcz_quantize_params *p, job *jobs, size_t njobs,
+                          mcz_quantize_report *r, mcz_qdq_edit *edits)
+{
     size_t nedits = 0;
     for (size_t k = 0; k < njobs; k++) {
         job *j = &jobs[k];
@@ -490,6 +457,52 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
     for (size_t i = 0; i < r->n; i++)
         if (r->w[i].skipped)
             r->skipped++;
+    return nedits;
+}
+
+mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
+                              mcz_quantize_report **report, mcz_error *err)
+{
+    if (report)
+        *report = NULL;
+    mcz_status s = check_params(p, err);
+    if (s)
+        return s;
+    if ((s = check_patterns(m, p, err)))
+        return s;
+    size_t nw = m->nw, rcap = 0, njobs = 0, nqw = 0;
+    mcz_weight_role *roles = calloc(nw ? nw : 1, sizeof *roles);
+    job *jobs = calloc(nw ? nw : 1, sizeof *jobs);
+    mcz_qdq_edit *edits = calloc(nw ? nw : 1, sizeof *edits);
+    mcz_quantize_report *r = calloc(1, sizeof *r);
+    mcz_qdq_weight *qw = NULL;
+    if (!roles || !jobs || !edits || !r) {
+        s = NOMEM(err);
+        goto out;
+    }
+    if ((s = mcz_model_weight_roles(m, roles, err)) ||
+        (s = mcz_model_qdq_weights(m, &qw, &nqw, err)))
+        goto out;
+    r->opset_before = r->opset_after = mcz_model_opset_version(m, "");
+    r->ir_before = r->ir_after = m->proto->ir_version;
+    for (size_t i = 0; i < nw; i++)
+        r->model_bytes_before += m->w[i].pub.nbytes;
+
+    /* 1. the candidates and the weights already quantized */
+    if ((s = list_candidates(m, p, roles, r, &rcap, jobs, &njobs, err)) ||
+        (s = list_already(m, qw, nqw, r, &rcap, err)))
+        goto out;
+    /* nothing can fail later for want of an opset conversion */
+    if (njobs && (s = qp_opset_check(m, opset_for(p), err)))
+        goto out;
+
+    /* 2. quantize */
+    double t0 = now();
+    if ((s = quantize_jobs(m, p, jobs, njobs, r, err)))
+        goto out;
+
+    /* 3. the report rows, then the rewrite */
+    size_t nedits = report_jobs(p, jobs, njobs, r, edits);
     if ((s = intern_strings(r, err)))
         goto out;
     if (nedits && (s = mcz_model_qdq_rewrite(m, edits, nedits, err)))
