@@ -77,7 +77,7 @@ static void json_report(FILE *f, const char *model, const char *out, const mcz_p
     tool_json_str(f, model);
     fputs(", \"output\": ", f);
     tool_json_str(f, out);
-    fprintf(f, ", \"parts\": %zu, \"balance\": \"%s\",\n \"total_weight_bytes\": %llu, "
+    fprintf(f, ", \"partition_count\": %zu, \"balance\": \"%s\",\n \"total_weight_bytes\": %llu, "
             "\"copied_weight_bytes\": %llu, \"largest_part_bytes\": %llu, "
             "\"balance_ratio\": %.4f,\n \"total_nodes\": %zu, \"largest_part_nodes\": %zu, "
             "\"node_balance_ratio\": %.4f,\n \"bound\": 1.25, \"bound_met\": %s, "
@@ -102,12 +102,12 @@ static void json_report(FILE *f, const char *model, const char *out, const mcz_p
     json_names(f, s.inputs, s.n_inputs);
     fputs(", \"outputs\": ", f);
     json_names(f, s.outputs, s.n_outputs);
-    fputs(",\n \"part\": [", f);
+    fputs(",\n \"partitions\": [", f);
     for (size_t k = 0; k < s.parts; k++) {
         const mcz_part_info *pi = mcz_partition_part(p, k);
-        fprintf(f, "%s\n  {\"file\": \"part-%03zu.onnx\", \"nodes\": %zu, \"placed_nodes\": %zu, "
-                "\"weights\": %zu, \"weight_bytes\": %llu, \"inputs\": ",
-                k ? "," : "", k, pi->nodes, pi->placed_nodes, pi->n_weights,
+        fprintf(f, "%s\n  {\"index\": %zu, \"file\": \"part-%03zu.onnx\", \"node_count\": %zu, "
+                "\"placed_node_count\": %zu, \"tensor_count\": %zu, \"weight_bytes\": %llu, "
+                "\"inputs\": ", k ? "," : "", k, k, pi->nodes, pi->placed_nodes, pi->n_weights,
                 (unsigned long long)pi->weight_bytes);
         json_names(f, pi->inputs, pi->n_inputs);
         fputs(", \"outputs\": ", f);
@@ -117,8 +117,8 @@ static void json_report(FILE *f, const char *model, const char *out, const mcz_p
     fputs("],\n \"cuts\": [", f);
     for (size_t j = 0; j + 1 < s.parts; j++) {
         const mcz_cut_info *c = mcz_partition_cut(p, j);
-        fprintf(f, "%s\n  {\"after_part\": %zu, \"tensors\": %zu, \"known_bytes\": %llu, "
-                "\"unknown\": %zu, \"crossing\": [", j ? "," : "", j, c->n_tensors,
+        fprintf(f, "%s\n  {\"after_part\": %zu, \"tensor_count\": %zu, \"known_bytes\": %llu, "
+                "\"unknown_count\": %zu, \"crossing\": [", j ? "," : "", j, c->n_tensors,
                 (unsigned long long)c->known_bytes, c->n_unknown);
         for (size_t i = 0; i < c->n_tensors; i++) {
             const mcz_cut_tensor *t = &c->tensors[i];
