@@ -4,19 +4,13 @@
  * raw_data by a 16-byte marker, so protobuf-c parses (and copies) only the small skeleton;
  * the markers are then swapped for pointers into the mapping. External data files are mapped
  * too. */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "onnx/model_impl.h"
-
-#define MAX_MODEL_BYTES ((uint64_t)1 << 40)
 
 #define MARKER_CHUNK 1024
 
@@ -111,7 +105,6 @@ static mcz_status restore_graph(restore_ctx *r, Onnx__GraphProto *g, mcz_error *
 
 /* protobuf-c recurses once per nested message and has no depth limit: check the nesting of
  * every message-typed field (by the generated descriptors) before handing it the bytes. */
-#define MAX_NESTING 100
 
 static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
@@ -131,9 +124,9 @@ static mcz_status check_nesting(const mcz_model *m, const ProtobufCMessageDescri
                                 const uint8_t *p, const uint8_t *end, int depth,
                                 mcz_error *err)
 {
-    if (depth > MAX_NESTING)
+    if (depth > MCZ_ONNX_MAX_NESTING)
         return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: messages nested deeper than %d", m->path,
-                          MAX_NESTING);
+                          MCZ_ONNX_MAX_NESTING);
     while (p < end) {
         uint64_t tag, v;
         if (varint(&p, end, &tag) != 0)
@@ -221,116 +214,6 @@ static mcz_model *model_new(const char *path, mcz_error *err)
     return m;
 }
 
-static mcz_status map_file(const char *path, const char *shown, uint8_t **addr, size_t *len,
-                           mcz_error *err)
-{
-    /* O_NONBLOCK: a FIFO must not hang the open; it is refused below as not a regular file */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return mcz_seterr(err, MCZ_ERR_IO, "%s: cannot open: %s", shown, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return mcz_seterr(err, MCZ_ERR_IO, "%s: not a regular file", shown);
-    }
-    if ((uint64_t)st.st_size > MAX_MODEL_BYTES) {
-        close(fd);
-        return mcz_seterr(err, MCZ_ERR_LIMIT, "%s: file too large", shown);
-    }
-    *len = (size_t)st.st_size;
-    *addr = NULL;
-    if (*len) {
-        void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            close(fd);
-            return mcz_seterr(err, MCZ_ERR_IO, "%s: cannot map: %s", shown, strerror(errno));
-        }
-        *addr = p;
-    }
-    close(fd);
-    return MCZ_OK;
-}
-
-/* A location must be a relative path inside the model's folder. */
-static int location_escapes(const char *loc)
-{
-    if (loc[0] == '/' || strchr(loc, '\\'))
-        return 1;
-    const char *p = loc;
-    while (*p) {
-        const char *q = strchr(p, '/');
-        size_t n = q ? (size_t)(q - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.')
-            return 1;
-        if (!q)
-            break;
-        p = q + 1;
-    }
-    return 0;
-}
-
-mcz_status mcz_model_map_external(mcz_model *m, const char *location, const char *tensor,
-                                  const mapping **out, mcz_error *err)
-{
-    for (size_t i = 0; i < m->next; i++)
-        if (strcmp(m->ext[i].location, location) == 0) {
-            *out = &m->ext[i];
-            return MCZ_OK;
-        }
-    if (!m->dir)
-        return mcz_seterr(err, MCZ_ERR_UNSUPPORTED,
-                          "%s: tensor '%s': external data '%s' cannot be resolved for a model in memory",
-                          m->path, tensor, location);
-    if (location_escapes(location))
-        return mcz_seterr(err, MCZ_ERR_FORMAT,
-                          "%s: tensor '%s': external data location '%s' escapes the model's folder",
-                          m->path, tensor, location);
-    size_t need = strlen(m->dir) + strlen(location) + 2;
-    char *full = malloc(need);
-    if (!full)
-        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-    snprintf(full, need, "%s/%s", m->dir, location);
-    /* a symlink may still lead outside: compare canonical paths, and map the resolved one */
-    char *rdir = realpath(m->dir, NULL), *rfile = realpath(full, NULL);
-    mcz_status s = MCZ_OK;
-    size_t dl = rdir ? strlen(rdir) : 0;
-    if (rdir && dl == 1)
-        dl = 0; /* the model sits in "/" */
-    if (!rfile) {
-        s = mcz_seterr(err, MCZ_ERR_IO, "%s: tensor '%s': external data file '%s': %s", m->path,
-                       tensor, location, strerror(errno));
-    } else if (!rdir || strncmp(rfile, rdir, dl) != 0 || rfile[dl] != '/') {
-        s = mcz_seterr(err, MCZ_ERR_FORMAT,
-                       "%s: tensor '%s': external data location '%s' escapes the model's folder",
-                       m->path, tensor, location);
-    }
-    mapping mp = {0};
-    if (s == MCZ_OK) {
-        char shown[1024];
-        snprintf(shown, sizeof shown, "%s: tensor '%s': external data file '%s'", m->path, tensor,
-                 location);
-        s = map_file(rfile, shown, &mp.addr, &mp.len, err);
-    }
-    free(rdir);
-    free(rfile);
-    free(full);
-    if (s == MCZ_OK && !(mp.location = mcz_strdup(location))) {
-        s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-        if (mp.addr)
-            munmap(mp.addr, mp.len);
-    }
-    if (s == MCZ_OK && (s = mcz_grow((void **)&m->ext, &m->capext, m->next + 1, sizeof *m->ext, err))) {
-        if (mp.addr)
-            munmap(mp.addr, mp.len);
-        free(mp.location);
-    }
-    if (s)
-        return s;
-    m->ext[m->next] = mp;
-    *out = &m->ext[m->next++];
-    return MCZ_OK;
-}
-
 mcz_model *mcz_model_load_onnx(const char *path, mcz_error *err)
 {
     mcz_model *m = model_new(path, err);
@@ -342,7 +225,7 @@ mcz_model *mcz_model_load_onnx(const char *path, mcz_error *err)
         mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if (map_file(path, path, &m->map, &m->maplen, err))
+    if (mcz_map_file(path, path, &m->map, &m->maplen, err))
         goto fail;
     if (m->maplen == 0) {
         mcz_seterr(err, MCZ_ERR_FORMAT, "%s: empty file, not an ONNX model", path);

@@ -4,38 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "mcz/tensorstats.h"
 #include "onnx/model_impl.h"
-
-char *mcz_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-mcz_status mcz_grow(void **arr, size_t *cap, size_t need, size_t elem, mcz_error *err)
-{
-    if (need <= *cap)
-        return MCZ_OK;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-        ncap *= 2;
-    }
-    void *n = realloc(*arr, ncap * elem);
-    if (!n)
-        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-    *arr = n;
-    *cap = ncap;
-    return MCZ_OK;
-}
 
 mcz_status mcz_model_note_foreign(mcz_model *m, Onnx__TensorProto *t, mcz_error *err)
 {
@@ -98,10 +68,6 @@ static int parse_u64(const char *s, uint64_t *v)
     *v = r;
     return 0;
 }
-
-/* Declared in import.c: map an external data file (checked to stay in the model's folder). */
-mcz_status mcz_model_map_external(mcz_model *m, const char *location, const char *tensor,
-                                  const mapping **out, mcz_error *err);
 
 static mcz_status check_tensor(mcz_model *m, wentry *e, mcz_error *err)
 {
@@ -522,25 +488,3 @@ void mcz_model_for_each_node(const mcz_model *m, mcz_node_fn fn, void *ctx)
         visit_nodes(m->proto->graph, 0, fn, ctx);
 }
 
-/* Release the pages that hold only this weight's values in a file mapping. */
-void mcz_model_release_pages(const mcz_model *m, const void *data, uint64_t len)
-{
-    const uint8_t *p = data;
-    bool mapped = m->map && p >= m->map && p + len <= m->map + m->maplen;
-    for (size_t i = 0; !mapped && i < m->next; i++)
-        mapped = m->ext[i].addr && p >= m->ext[i].addr &&
-                 p + len <= m->ext[i].addr + m->ext[i].len;
-    if (mapped)
-        mcz_release_mapped(p, len);
-}
-
-void mcz_release_mapped(const void *data, uint64_t len)
-{
-    uintptr_t a = (uintptr_t)data, e = a + len;
-    long pg = sysconf(_SC_PAGESIZE);
-    if (pg <= 0)
-        return;
-    uintptr_t s = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1), t = e & ~((uintptr_t)pg - 1);
-    if (t > s)
-        madvise((void *)s, t - s, MADV_DONTNEED);
-}

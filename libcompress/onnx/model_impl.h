@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "mcz/model.h"
 #include "onnx.pb-c.h"
 #include "onnxwire.h"
@@ -11,6 +12,13 @@
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "mcz assumes a little-endian host (raw_data is little-endian)"
 #endif
+
+/* Caps on ONNX input, all in one place (every length, count and offset a file gives is
+ * checked against the file and these before it is used): a model or external data file
+ * (mapped whole), and the nesting of messages (protobuf-c recurses without a limit). Ranks
+ * are capped by MCZ_MAX_RANK (mcz/model.h). */
+#define MCZ_ONNX_MAX_BYTES ((uint64_t)1 << 40)
+#define MCZ_ONNX_MAX_NESTING 100
 
 /* One weight: the public row plus where its values are. */
 typedef struct wentry {
@@ -51,10 +59,14 @@ mcz_status mcz_model_note_foreign(mcz_model *m, Onnx__TensorProto *t, mcz_error 
 /* Build the weight table from the protobuf tree (called by import). */
 mcz_status mcz_model_build_table(mcz_model *m, mcz_error *err);
 
-/* Grow a dynamic array (elements of `elem` bytes) to hold at least `need`. */
-mcz_status mcz_grow(void **arr, size_t *cap, size_t need, size_t elem, mcz_error *err);
+/* mapping.c: map `path` read-only (`shown` in messages; *addr NULL for an empty file). */
+mcz_status mcz_map_file(const char *path, const char *shown, uint8_t **addr, size_t *len,
+                        mcz_error *err);
 
-char *mcz_strdup(const char *s);
+/* mapping.c: map an external data file, once per location, checked to stay inside the
+ * model's folder. */
+mcz_status mcz_model_map_external(mcz_model *m, const char *location, const char *tensor,
+                                  const mapping **out, mcz_error *err);
 
 /* Release (madvise DONTNEED) the pages that hold only (data, len) when they lie in one of the
  * model's file mappings: values already consumed stop counting in the resident set; touching
