@@ -15,7 +15,7 @@ static uint64_t hash_str(const char *s)
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-bool qp_names_has(const qp_names *ns, const char *name)
+bool mcz_qp_names_has(const mcz_qp_names *ns, const char *name)
 {
     if (!ns->cap)
         return false;
@@ -28,9 +28,9 @@ bool qp_names_has(const qp_names *ns, const char *name)
     return false;
 }
 
-mcz_status qp_names_add(qp_names *ns, const char *name, mcz_error *err)
+mcz_status mcz_qp_names_add(mcz_qp_names *ns, const char *name, mcz_error *err)
 {
-    if (!name || !*name || qp_names_has(ns, name))
+    if (!name || !*name || mcz_qp_names_has(ns, name))
         return MCZ_OK;
     if ((ns->used + 1) * 2 > ns->cap) {
         size_t ncap = ns->cap ? ns->cap * 2 : 256;
@@ -60,27 +60,27 @@ mcz_status qp_names_add(qp_names *ns, const char *name, mcz_error *err)
     return MCZ_OK;
 }
 
-static mcz_status collect_graph(qp_names *ns, const Onnx__GraphProto *g, mcz_error *err)
+static mcz_status collect_graph(mcz_qp_names *ns, const Onnx__GraphProto *g, mcz_error *err)
 {
     mcz_status s = MCZ_OK;
     for (size_t i = 0; i < g->n_input && !s; i++)
-        s = qp_names_add(ns, g->input[i]->name, err);
+        s = mcz_qp_names_add(ns, g->input[i]->name, err);
     for (size_t i = 0; i < g->n_output && !s; i++)
-        s = qp_names_add(ns, g->output[i]->name, err);
+        s = mcz_qp_names_add(ns, g->output[i]->name, err);
     for (size_t i = 0; i < g->n_value_info && !s; i++)
-        s = qp_names_add(ns, g->value_info[i]->name, err);
+        s = mcz_qp_names_add(ns, g->value_info[i]->name, err);
     for (size_t i = 0; i < g->n_initializer && !s; i++)
-        s = qp_names_add(ns, g->initializer[i]->name, err);
+        s = mcz_qp_names_add(ns, g->initializer[i]->name, err);
     for (size_t i = 0; i < g->n_sparse_initializer && !s; i++)
         if (g->sparse_initializer[i]->values)
-            s = qp_names_add(ns, g->sparse_initializer[i]->values->name, err);
+            s = mcz_qp_names_add(ns, g->sparse_initializer[i]->values->name, err);
     for (size_t i = 0; i < g->n_node && !s; i++) {
         const Onnx__NodeProto *n = g->node[i];
-        s = qp_names_add(ns, n->name, err);
+        s = mcz_qp_names_add(ns, n->name, err);
         for (size_t k = 0; k < n->n_input && !s; k++)
-            s = qp_names_add(ns, n->input[k], err);
+            s = mcz_qp_names_add(ns, n->input[k], err);
         for (size_t k = 0; k < n->n_output && !s; k++)
-            s = qp_names_add(ns, n->output[k], err);
+            s = mcz_qp_names_add(ns, n->output[k], err);
         for (size_t a = 0; a < n->n_attribute && !s; a++) {
             const Onnx__AttributeProto *at = n->attribute[a];
             if (at->g)
@@ -93,28 +93,28 @@ static mcz_status collect_graph(qp_names *ns, const Onnx__GraphProto *g, mcz_err
     return s;
 }
 
-mcz_status qp_names_collect(qp_names *ns, const Onnx__ModelProto *p, mcz_error *err)
+mcz_status mcz_qp_names_collect(mcz_qp_names *ns, const Onnx__ModelProto *p, mcz_error *err)
 {
     return p->graph ? collect_graph(ns, p->graph, err) : MCZ_OK;
 }
 
-char *qp_names_unique(qp_names *ns, const char *base, const char *suffix)
+char *mcz_qp_names_unique(mcz_qp_names *ns, const char *base, const char *suffix)
 {
     size_t n = strlen(base) + strlen(suffix) + 24;
     char *s = malloc(n);
     if (!s)
         return NULL;
     snprintf(s, n, "%s%s", base, suffix);
-    for (unsigned k = 1; qp_names_has(ns, s); k++)
+    for (unsigned k = 1; mcz_qp_names_has(ns, s); k++)
         snprintf(s, n, "%s%s_%u", base, suffix, k);
-    if (qp_names_add(ns, s, NULL) != MCZ_OK) {
+    if (mcz_qp_names_add(ns, s, NULL) != MCZ_OK) {
         free(s);
         return NULL;
     }
     return s;
 }
 
-void qp_names_free(qp_names *ns)
+void mcz_qp_names_free(mcz_qp_names *ns)
 {
     for (size_t i = 0; i < ns->cap; i++)
         free(ns->slot[i]);
@@ -124,8 +124,8 @@ void qp_names_free(qp_names *ns)
 
 /* ---- building ----------------------------------------------------------------------------- */
 
-Onnx__TensorProto *qp_tensor(const char *name, int32_t dtype, int rank, const int64_t *dims,
-                             void *raw, size_t len)
+Onnx__TensorProto *mcz_qp_tensor(const char *name, int32_t dtype, int rank, const int64_t *dims,
+                                 void *raw, size_t len)
 {
     Onnx__TensorProto *t = malloc(sizeof *t);
     int64_t *d = rank > 0 ? malloc((size_t)rank * sizeof *d) : NULL;
@@ -158,7 +158,7 @@ Onnx__TensorProto *qp_tensor(const char *name, int32_t dtype, int rank, const in
     return t;
 }
 
-Onnx__TensorProto *qp_tensor_i64(const char *name, const int64_t *v, size_t n)
+Onnx__TensorProto *mcz_qp_tensor_i64(const char *name, const int64_t *v, size_t n)
 {
     void *raw = malloc(n ? n * 8 : 1);
     if (!raw)
@@ -166,11 +166,11 @@ Onnx__TensorProto *qp_tensor_i64(const char *name, const int64_t *v, size_t n)
     if (n)
         memcpy(raw, v, n * 8);
     int64_t dim = (int64_t)n;
-    return qp_tensor(name, MCZ_DT_INT64, 1, &dim, raw, n * 8);
+    return mcz_qp_tensor(name, MCZ_DT_INT64, 1, &dim, raw, n * 8);
 }
 
-Onnx__NodeProto *qp_node(const char *op, const char *name, const char *const *in, size_t nin,
-                         const char *const *out, size_t nout)
+Onnx__NodeProto *mcz_qp_node(const char *op, const char *name, const char *const *in, size_t nin,
+                             const char *const *out, size_t nout)
 {
     Onnx__NodeProto *n = malloc(sizeof *n);
     if (!n)
@@ -186,19 +186,19 @@ Onnx__NodeProto *qp_node(const char *op, const char *name, const char *const *in
     for (size_t i = 0; ok && i < nout; i++, n->n_output++)
         ok = (n->output[i] = mcz_strdup(out[i])) != NULL;
     if (!ok) {
-        qp_node_free(n);
+        mcz_qp_node_free(n);
         return NULL;
     }
     return n;
 }
 
-void qp_node_free(Onnx__NodeProto *n)
+void mcz_qp_node_free(Onnx__NodeProto *n)
 {
     if (n)
         onnx__node_proto__free_unpacked(n, NULL);
 }
 
-Onnx__AttributeProto *qp_attr(const Onnx__NodeProto *n, const char *name)
+Onnx__AttributeProto *mcz_qp_attr(const Onnx__NodeProto *n, const char *name)
 {
     for (size_t a = 0; a < n->n_attribute; a++)
         if (n->attribute[a]->name && strcmp(n->attribute[a]->name, name) == 0)
@@ -206,7 +206,7 @@ Onnx__AttributeProto *qp_attr(const Onnx__NodeProto *n, const char *name)
     return NULL;
 }
 
-void qp_remove_attr(Onnx__NodeProto *n, const char *name)
+void mcz_qp_remove_attr(Onnx__NodeProto *n, const char *name)
 {
     for (size_t a = 0; a < n->n_attribute; a++)
         if (n->attribute[a]->name && strcmp(n->attribute[a]->name, name) == 0) {
@@ -221,7 +221,7 @@ void qp_remove_attr(Onnx__NodeProto *n, const char *name)
 /* A fresh attribute `name` appended to n (replacing one of the same name). */
 static Onnx__AttributeProto *new_attr(Onnx__NodeProto *n, const char *name, mcz_error *err)
 {
-    qp_remove_attr(n, name);
+    mcz_qp_remove_attr(n, name);
     Onnx__AttributeProto **arr = realloc(n->attribute, (n->n_attribute + 1) * sizeof *arr);
     if (!arr) {
         mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
@@ -243,7 +243,7 @@ static Onnx__AttributeProto *new_attr(Onnx__NodeProto *n, const char *name, mcz_
     return a;
 }
 
-mcz_status qp_set_int(Onnx__NodeProto *n, const char *name, int64_t v, mcz_error *err)
+mcz_status mcz_qp_set_int(Onnx__NodeProto *n, const char *name, int64_t v, mcz_error *err)
 {
     Onnx__AttributeProto *a = new_attr(n, name, err);
     if (!a)
@@ -255,7 +255,7 @@ mcz_status qp_set_int(Onnx__NodeProto *n, const char *name, int64_t v, mcz_error
     return MCZ_OK;
 }
 
-mcz_status qp_set_string(Onnx__NodeProto *n, const char *name, const char *v, mcz_error *err)
+mcz_status mcz_qp_set_string(Onnx__NodeProto *n, const char *name, const char *v, mcz_error *err)
 {
     size_t len = strlen(v);
     uint8_t *copy = malloc(len ? len : 1);
@@ -273,8 +273,8 @@ mcz_status qp_set_string(Onnx__NodeProto *n, const char *name, const char *v, mc
     return MCZ_OK;
 }
 
-mcz_status qp_set_tensor(Onnx__NodeProto *n, const char *name, Onnx__TensorProto *t,
-                         mcz_error *err)
+mcz_status mcz_qp_set_tensor(Onnx__NodeProto *n, const char *name, Onnx__TensorProto *t,
+                             mcz_error *err)
 {
     Onnx__AttributeProto *a = new_attr(n, name, err);
     if (!a) {
@@ -287,7 +287,7 @@ mcz_status qp_set_tensor(Onnx__NodeProto *n, const char *name, Onnx__TensorProto
     return MCZ_OK;
 }
 
-mcz_status qp_add_input(Onnx__NodeProto *n, const char *name, mcz_error *err)
+mcz_status mcz_qp_add_input(Onnx__NodeProto *n, const char *name, mcz_error *err)
 {
     char **arr = realloc(n->input, (n->n_input + 1) * sizeof *arr);
     if (!arr)
@@ -299,7 +299,7 @@ mcz_status qp_add_input(Onnx__NodeProto *n, const char *name, mcz_error *err)
     return MCZ_OK;
 }
 
-mcz_status qp_set_input(Onnx__NodeProto *n, size_t k, const char *name, mcz_error *err)
+mcz_status mcz_qp_set_input(Onnx__NodeProto *n, size_t k, const char *name, mcz_error *err)
 {
     char *c = mcz_strdup(name);
     if (!c)
@@ -309,7 +309,7 @@ mcz_status qp_set_input(Onnx__NodeProto *n, size_t k, const char *name, mcz_erro
     return MCZ_OK;
 }
 
-mcz_status qp_add_initializer(Onnx__GraphProto *g, Onnx__TensorProto *t, mcz_error *err)
+mcz_status mcz_qp_add_initializer(Onnx__GraphProto *g, Onnx__TensorProto *t, mcz_error *err)
 {
     Onnx__TensorProto **arr = realloc(g->initializer, (g->n_initializer + 1) * sizeof *arr);
     if (!arr) {
@@ -323,54 +323,54 @@ mcz_status qp_add_initializer(Onnx__GraphProto *g, Onnx__TensorProto *t, mcz_err
 
 /* ---- splicing ------------------------------------------------------------------------------ */
 
-mcz_status qp_nodelist_push(qp_nodelist *l, Onnx__NodeProto *n, mcz_error *err)
+mcz_status mcz_qp_nodelist_push(mcz_qp_nodelist *l, Onnx__NodeProto *n, mcz_error *err)
 {
     if (!n)
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     mcz_status s = mcz_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, err);
     if (s) {
-        qp_node_free(n);
+        mcz_qp_node_free(n);
         return s;
     }
     l->v[l->n++] = n;
     return MCZ_OK;
 }
 
-void qp_nodelist_free(qp_nodelist *l, bool free_nodes)
+void mcz_qp_nodelist_free(mcz_qp_nodelist *l, bool free_nodes)
 {
     if (free_nodes)
         for (size_t i = 0; i < l->n; i++)
-            qp_node_free(l->v[i]);
+            mcz_qp_node_free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
 
-mcz_status qp_splice_after(qp_splice *s, size_t node_index, Onnx__NodeProto *n,
-                           mcz_error *err)
+mcz_status mcz_qp_splice_after(mcz_qp_splice *s, size_t node_index, Onnx__NodeProto *n,
+                               mcz_error *err)
 {
     if (!s->after) {
         s->nafter = s->g->n_node;
         if (!(s->after = calloc(s->nafter ? s->nafter : 1, sizeof *s->after))) {
-            qp_node_free(n);
+            mcz_qp_node_free(n);
             return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
         }
     }
-    return qp_nodelist_push(&s->after[node_index], n, err);
+    return mcz_qp_nodelist_push(&s->after[node_index], n, err);
 }
 
-mcz_status qp_splice_apply(qp_splice *s, mcz_error *err)
+mcz_status mcz_qp_splice_apply(mcz_qp_splice *s, mcz_error *err)
 {
     Onnx__GraphProto *g = s->g;
     size_t total = g->n_node + s->before.n;
     for (size_t i = 0; s->after && i < s->nafter; i++)
         total += s->after[i].n;
     if (total == g->n_node) {
-        qp_splice_free(s);
+        mcz_qp_splice_free(s);
         return MCZ_OK;
     }
     Onnx__NodeProto **nv = malloc(total * sizeof *nv);
     if (!nv) {
-        qp_splice_free(s);
+        mcz_qp_splice_free(s);
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     }
     size_t k = 0;
@@ -386,20 +386,20 @@ mcz_status qp_splice_apply(qp_splice *s, mcz_error *err)
     g->node = nv;
     g->n_node = total;
     /* the nodes now belong to the graph */
-    qp_nodelist_free(&s->before, false);
+    mcz_qp_nodelist_free(&s->before, false);
     for (size_t i = 0; s->after && i < s->nafter; i++)
-        qp_nodelist_free(&s->after[i], false);
+        mcz_qp_nodelist_free(&s->after[i], false);
     free(s->after);
     s->after = NULL;
     s->nafter = 0;
     return MCZ_OK;
 }
 
-void qp_splice_free(qp_splice *s)
+void mcz_qp_splice_free(mcz_qp_splice *s)
 {
-    qp_nodelist_free(&s->before, true);
+    mcz_qp_nodelist_free(&s->before, true);
     for (size_t i = 0; s->after && i < s->nafter; i++)
-        qp_nodelist_free(&s->after[i], true);
+        mcz_qp_nodelist_free(&s->after[i], true);
     free(s->after);
     s->after = NULL;
     s->nafter = 0;
@@ -407,7 +407,7 @@ void qp_splice_free(qp_splice *s)
 
 /* ---- scopes ------------------------------------------------------------------------------- */
 
-mcz_status qp_scope_put(qp_scope *s, const char *name, long val, mcz_error *err)
+mcz_status mcz_qp_scope_put(mcz_qp_scope *s, const char *name, long val, mcz_error *err)
 {
     if (!name || !*name)
         return MCZ_OK;
@@ -445,7 +445,7 @@ mcz_status qp_scope_put(qp_scope *s, const char *name, long val, mcz_error *err)
     return MCZ_OK;
 }
 
-long qp_scope_get(const qp_scope *s, const char *name, long dflt)
+long mcz_qp_scope_get(const mcz_qp_scope *s, const char *name, long dflt)
 {
     for (; s; s = s->outer) {
         if (!s->cap)
@@ -460,7 +460,7 @@ long qp_scope_get(const qp_scope *s, const char *name, long dflt)
     return dflt;
 }
 
-void qp_scope_free(qp_scope *s)
+void mcz_qp_scope_free(mcz_qp_scope *s)
 {
     free(s->key);
     free(s->val);
@@ -471,14 +471,14 @@ void qp_scope_free(qp_scope *s)
 
 /* ---- misc --------------------------------------------------------------------------------- */
 
-bool qp_is_default_domain(const char *d)
+bool mcz_qp_is_default_domain(const char *d)
 {
     return !d || !*d || strcmp(d, "ai.onnx") == 0;
 }
 
-bool qp_is_op(const Onnx__NodeProto *n, const char *op)
+bool mcz_qp_is_op(const Onnx__NodeProto *n, const char *op)
 {
-    return n->op_type && strcmp(n->op_type, op) == 0 && qp_is_default_domain(n->domain);
+    return n->op_type && strcmp(n->op_type, op) == 0 && mcz_qp_is_default_domain(n->domain);
 }
 
 typedef struct tpair {
@@ -492,7 +492,7 @@ static int cmp_tpair(const void *a, const void *b)
     return x->p < y->p ? -1 : x->p > y->p;
 }
 
-mcz_status qp_tindex_build(qp_tindex *x, const mcz_model *m, mcz_error *err)
+mcz_status mcz_qp_tindex_build(mcz_qp_tindex *x, const mcz_model *m, mcz_error *err)
 {
     memset(x, 0, sizeof *x);
     tpair *v = malloc((m->nw ? m->nw : 1) * sizeof *v);
@@ -500,7 +500,7 @@ mcz_status qp_tindex_build(qp_tindex *x, const mcz_model *m, mcz_error *err)
     x->idx = malloc((m->nw ? m->nw : 1) * sizeof *x->idx);
     if (!v || !x->ptr || !x->idx) {
         free(v);
-        qp_tindex_free(x);
+        mcz_qp_tindex_free(x);
         return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < m->nw; i++)
@@ -515,7 +515,7 @@ mcz_status qp_tindex_build(qp_tindex *x, const mcz_model *m, mcz_error *err)
     return MCZ_OK;
 }
 
-long qp_tindex_get(const qp_tindex *x, const void *t)
+long mcz_qp_tindex_get(const mcz_qp_tindex *x, const void *t)
 {
     size_t lo = 0, hi = x->n;
     while (lo < hi) {
@@ -530,26 +530,26 @@ long qp_tindex_get(const qp_tindex *x, const void *t)
     return -1;
 }
 
-void qp_tindex_free(qp_tindex *x)
+void mcz_qp_tindex_free(mcz_qp_tindex *x)
 {
     free(x->ptr);
     free(x->idx);
     memset(x, 0, sizeof *x);
 }
 
-mcz_status qp_rebuild_table(mcz_model *m, mcz_error *err)
+mcz_status mcz_qp_rebuild_table(mcz_model *m, mcz_error *err)
 {
     wentry *old = m->w;
     size_t nold = m->nw;
-    qp_tindex ix;
-    mcz_status s = qp_tindex_build(&ix, m, err);
+    mcz_qp_tindex ix;
+    mcz_status s = mcz_qp_tindex_build(&ix, m, err);
     if (s)
         return s;
     m->w = NULL;
     m->nw = m->capw = 0;
     s = mcz_model_build_table(m, err);
     for (size_t i = 0; i < m->nw && !s; i++) {
-        long k = qp_tindex_get(&ix, m->w[i].t);
+        long k = mcz_qp_tindex_get(&ix, m->w[i].t);
         if (k < 0)
             continue;
         /* a replaced weight that lived in external data is written there again, though its
@@ -567,7 +567,7 @@ mcz_status qp_rebuild_table(mcz_model *m, mcz_error *err)
             m->w[i].data = old[k].owned;
         old[k].owned = NULL;
     }
-    qp_tindex_free(&ix);
+    mcz_qp_tindex_free(&ix);
     for (size_t i = 0; i < nold; i++) {
         free(old[i].owned);
         free(old[i].graph_path);

@@ -28,11 +28,11 @@ int64_t mcz_opset_min_ir(int64_t opset)
 
 int64_t mcz_model_opset_version(const mcz_model *m, const char *domain)
 {
-    bool dflt = qp_is_default_domain(domain);
+    bool dflt = mcz_qp_is_default_domain(domain);
     for (size_t i = 0; i < m->proto->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = m->proto->opset_import[i];
         const char *d = o->domain ? o->domain : "";
-        if (dflt ? qp_is_default_domain(d) : strcmp(d, domain) == 0)
+        if (dflt ? mcz_qp_is_default_domain(d) : strcmp(d, domain) == 0)
             return o->version;
     }
     return 0;
@@ -70,9 +70,9 @@ static const Onnx__TensorProto *constant_of(const gchain *c, const char *name)
                 return g->initializer[i];
         for (size_t i = 0; i < g->n_node; i++) {
             const Onnx__NodeProto *n = g->node[i];
-            if (qp_is_op(n, "Constant") && n->n_output && n->output[0] &&
+            if (mcz_qp_is_op(n, "Constant") && n->n_output && n->output[0] &&
                 strcmp(n->output[0], name) == 0) {
-                const Onnx__AttributeProto *a = qp_attr(n, "value");
+                const Onnx__AttributeProto *a = mcz_qp_attr(n, "value");
                 return a ? a->t : NULL;
             }
         }
@@ -106,7 +106,7 @@ static int rank_of(const gchain *c, const char *name)
 
 typedef struct up {
     mcz_model *m;
-    qp_names *ns;
+    mcz_qp_names *ns;
     int64_t from, to;
     mcz_error *err;
 } up;
@@ -146,20 +146,20 @@ static mcz_status check_graph(const up *u, const Onnx__GraphProto *g)
 {
     for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *n = g->node[i];
-        if (qp_is_default_domain(n->domain) && n->op_type) {
+        if (mcz_qp_is_default_domain(n->domain) && n->op_type) {
             const Onnx__AttributeProto *a;
-            if (qp_is_op(n, "Scan") && crosses(u, 9))
+            if (mcz_qp_is_op(n, "Scan") && crosses(u, 9))
                 return refuse(u, n, "changed meaning at opset 9 (batch axis removed)");
-            if (qp_is_op(n, "BatchNormalization") && crosses(u, 9) &&
-                (a = qp_attr(n, "spatial")) && a->i != 1)
+            if (mcz_qp_is_op(n, "BatchNormalization") && crosses(u, 9) &&
+                (a = mcz_qp_attr(n, "spatial")) && a->i != 1)
                 return refuse(u, n, "uses spatial=0, which opset 9 removed");
-            if (qp_is_op(n, "BatchNormalization") && crosses(u, 14) && real_outputs(n) > 1)
+            if (mcz_qp_is_op(n, "BatchNormalization") && crosses(u, 14) && real_outputs(n) > 1)
                 return refuse(u, n, "has training outputs, which changed at opset 14");
-            if (qp_is_op(n, "DFT") && crosses(u, 20))
+            if (mcz_qp_is_op(n, "DFT") && crosses(u, 20))
                 return refuse(u, n, "changed inputs at opset 20");
-            if (qp_is_op(n, "GroupNormalization") && crosses(u, 21))
+            if (mcz_qp_is_op(n, "GroupNormalization") && crosses(u, 21))
                 return refuse(u, n, "changed the shape of scale and bias at opset 21");
-            if (qp_is_op(n, "Upsample") && crosses(u, 10) && (a = qp_attr(n, "mode")) &&
+            if (mcz_qp_is_op(n, "Upsample") && crosses(u, 10) && (a = mcz_qp_attr(n, "mode")) &&
                 a->has_s && !(a->s.len == 7 && memcmp(a->s.data, "nearest", 7) == 0) &&
                 !(a->s.len == 6 && memcmp(a->s.data, "linear", 6) == 0))
                 return refuse(u, n, "uses a mode Resize does not have");
@@ -193,18 +193,19 @@ static mcz_status const_input(up *u, Onnx__GraphProto *g, Onnx__NodeProto *n, si
 {
     if (!t)
         return mcz_seterr(u->err, MCZ_ERR_NOMEM, "out of memory");
-    char *nm = qp_names_unique(u->ns, const_base(n), suffix);
+    char *nm = mcz_qp_names_unique(u->ns, const_base(n), suffix);
     if (!nm) {
         onnx__tensor_proto__free_unpacked(t, NULL);
         return mcz_seterr(u->err, MCZ_ERR_NOMEM, "out of memory");
     }
     free(t->name);
     t->name = nm;
-    mcz_status s = qp_add_initializer(g, t, u->err);
+    mcz_status s = mcz_qp_add_initializer(g, t, u->err);
     while (!s && n->n_input < pos)
-        s = qp_add_input(n, "", u->err);
+        s = mcz_qp_add_input(n, "", u->err);
     if (!s)
-        s = n->n_input == pos ? qp_add_input(n, nm, u->err) : qp_set_input(n, pos, nm, u->err);
+        s = n->n_input == pos ? mcz_qp_add_input(n, nm, u->err)
+                              : mcz_qp_set_input(n, pos, nm, u->err);
     return s;
 }
 
@@ -236,21 +237,21 @@ static Onnx__TensorProto *float_tensor(int32_t dtype, const float *v, size_t n, 
         }
     }
     int64_t dim = (int64_t)n;
-    return qp_tensor("", dtype, rank, &dim, raw, n * es);
+    return mcz_qp_tensor("", dtype, rank, &dim, raw, n * es);
 }
 
 /* Attribute `attr` (ints) of n becomes input `pos` (1-D int64); the attribute is removed. */
 static mcz_status ints_to_input(up *u, Onnx__GraphProto *g, Onnx__NodeProto *n,
                                 const char *attr, size_t pos)
 {
-    Onnx__AttributeProto *a = qp_attr(n, attr);
+    Onnx__AttributeProto *a = mcz_qp_attr(n, attr);
     if (!a)
         return MCZ_OK;
     char suffix[40];
     snprintf(suffix, sizeof suffix, "_%s", attr);
-    mcz_status s = const_input(u, g, n, pos, suffix, qp_tensor_i64("", a->ints, a->n_ints));
+    mcz_status s = const_input(u, g, n, pos, suffix, mcz_qp_tensor_i64("", a->ints, a->n_ints));
     if (!s)
-        qp_remove_attr(n, attr);
+        mcz_qp_remove_attr(n, attr);
     return s;
 }
 
@@ -277,29 +278,29 @@ static mcz_status resize_10_11(up *u, Onnx__GraphProto *g, Onnx__NodeProto *n)
     if (n->n_input >= 2) {
         char *scales = n->input[1];
         n->input[1] = NULL;
-        s = qp_add_input(n, scales, u->err);
+        s = mcz_qp_add_input(n, scales, u->err);
         n->input[1] = scales; /* keep the array sane on failure */
         if (s)
             return s;
         if (u->to >= 13) {
-            s = qp_set_input(n, 1, "", u->err);
+            s = mcz_qp_set_input(n, 1, "", u->err);
         } else { /* roi is not optional before 13: an empty tensor */
             s = const_input(u, g, n, 1, "_roi", float_tensor(MCZ_DT_FLOAT, NULL, 0, 1));
         }
     }
-    const Onnx__AttributeProto *mode = qp_attr(n, "mode");
+    const Onnx__AttributeProto *mode = mcz_qp_attr(n, "mode");
     if (!s)
-        s = qp_set_string(n, "coordinate_transformation_mode", "asymmetric", u->err);
+        s = mcz_qp_set_string(n, "coordinate_transformation_mode", "asymmetric", u->err);
     if (!s && (!mode || attr_is(mode, "nearest")))
-        s = qp_set_string(n, "nearest_mode", "floor", u->err);
+        s = mcz_qp_set_string(n, "nearest_mode", "floor", u->err);
     return s;
 }
 
 /* Softmax/LogSoftmax/Hardmax before 13 work on the input flattened to 2-D at `axis`. */
-static mcz_status softmax_13(up *u, const gchain *c, qp_splice *sp, size_t i)
+static mcz_status softmax_13(up *u, const gchain *c, mcz_qp_splice *sp, size_t i)
 {
     Onnx__NodeProto *n = sp->g->node[i];
-    const Onnx__AttributeProto *a = qp_attr(n, "axis");
+    const Onnx__AttributeProto *a = mcz_qp_attr(n, "axis");
     int64_t axis = a ? a->i : 1;
     if (n->n_input < 1 || n->n_output < 1 || !n->output[0] || !*n->output[0])
         return MCZ_OK;
@@ -311,11 +312,11 @@ static mcz_status softmax_13(up *u, const gchain *c, qp_splice *sp, size_t i)
     /* n becomes Flatten(X, axis) -> F; then op(F, axis=-1) -> S, Shape(X) -> SH,
        Reshape(S, SH) -> Y */
     const char *y = n->output[0];
-    char *f = qp_names_unique(u->ns, y, "_flat"), *sv = qp_names_unique(u->ns, y, "_2d"),
-         *sh = qp_names_unique(u->ns, y, "_shape"),
-         *fname = qp_names_unique(u->ns, node_label(n), "_flatten"),
-         *shname = qp_names_unique(u->ns, node_label(n), "_shape"),
-         *rname = qp_names_unique(u->ns, node_label(n), "_reshape");
+    char *f = mcz_qp_names_unique(u->ns, y, "_flat"), *sv = mcz_qp_names_unique(u->ns, y, "_2d"),
+         *sh = mcz_qp_names_unique(u->ns, y, "_shape"),
+         *fname = mcz_qp_names_unique(u->ns, node_label(n), "_flatten"),
+         *shname = mcz_qp_names_unique(u->ns, node_label(n), "_shape"),
+         *rname = mcz_qp_names_unique(u->ns, node_label(n), "_reshape");
     mcz_status s = MCZ_OK;
     Onnx__NodeProto *op = NULL, *shape = NULL, *reshape = NULL;
     if (!f || !sv || !sh || !fname || !shname || !rname) {
@@ -325,14 +326,14 @@ static mcz_status softmax_13(up *u, const gchain *c, qp_splice *sp, size_t i)
     const char *op_in[1] = {f}, *op_out[1] = {sv};
     const char *sh_in[1] = {n->input[0]}, *sh_out[1] = {sh};
     const char *r_in[2] = {sv, sh}, *r_out[1] = {y};
-    op = qp_node(n->op_type, n->name, op_in, 1, op_out, 1);
-    shape = qp_node("Shape", shname, sh_in, 1, sh_out, 1);
-    reshape = qp_node("Reshape", rname, r_in, 2, r_out, 1);
-    if (!op || !shape || !reshape || (s = qp_set_int(op, "axis", -1, u->err))) {
+    op = mcz_qp_node(n->op_type, n->name, op_in, 1, op_out, 1);
+    shape = mcz_qp_node("Shape", shname, sh_in, 1, sh_out, 1);
+    reshape = mcz_qp_node("Reshape", rname, r_in, 2, r_out, 1);
+    if (!op || !shape || !reshape || (s = mcz_qp_set_int(op, "axis", -1, u->err))) {
         s = mcz_seterr(u->err, MCZ_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((s = set_op(u, n, "Flatten")) || (s = qp_set_int(n, "axis", axis, u->err)))
+    if ((s = set_op(u, n, "Flatten")) || (s = mcz_qp_set_int(n, "axis", axis, u->err)))
         goto out;
     free(n->name);
     n->name = fname;
@@ -340,18 +341,18 @@ static mcz_status softmax_13(up *u, const gchain *c, qp_splice *sp, size_t i)
     free(n->output[0]);
     n->output[0] = f;
     f = NULL;
-    s = qp_splice_after(sp, i, op, u->err);
+    s = mcz_qp_splice_after(sp, i, op, u->err);
     op = NULL;
     if (!s)
-        s = qp_splice_after(sp, i, shape, u->err);
+        s = mcz_qp_splice_after(sp, i, shape, u->err);
     shape = NULL;
     if (!s)
-        s = qp_splice_after(sp, i, reshape, u->err);
+        s = mcz_qp_splice_after(sp, i, reshape, u->err);
     reshape = NULL;
 out:
-    qp_node_free(op);
-    qp_node_free(shape);
-    qp_node_free(reshape);
+    mcz_qp_node_free(op);
+    mcz_qp_node_free(shape);
+    mcz_qp_node_free(reshape);
     free(f);
     free(sv);
     free(sh);
@@ -367,66 +368,66 @@ static bool is_reduce_18(const Onnx__NodeProto *n)
                                       "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd",
                                       "ReduceSumSquare"};
     for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
-        if (qp_is_op(n, ops[k]))
+        if (mcz_qp_is_op(n, ops[k]))
             return true;
     return false;
 }
 
-static mcz_status convert_node(up *u, const gchain *c, qp_splice *sp, size_t i)
+static mcz_status convert_node(up *u, const gchain *c, mcz_qp_splice *sp, size_t i)
 {
     Onnx__GraphProto *g = sp->g;
     Onnx__NodeProto *n = g->node[i];
     Onnx__AttributeProto *a;
     mcz_status s = MCZ_OK;
-    if (!qp_is_default_domain(n->domain) || !n->op_type)
+    if (!mcz_qp_is_default_domain(n->domain) || !n->op_type)
         return MCZ_OK;
     /* 9 */
-    if (qp_is_op(n, "BatchNormalization") && crosses(u, 9))
-        qp_remove_attr(n, "spatial");
+    if (mcz_qp_is_op(n, "BatchNormalization") && crosses(u, 9))
+        mcz_qp_remove_attr(n, "spatial");
     /* 10 */
-    if (qp_is_op(n, "Slice") && crosses(u, 10)) {
+    if (mcz_qp_is_op(n, "Slice") && crosses(u, 10)) {
         if ((s = ints_to_input(u, g, n, "starts", 1)) || (s = ints_to_input(u, g, n, "ends", 2)) ||
             (s = ints_to_input(u, g, n, "axes", 3)))
             return s;
     }
-    if (qp_is_op(n, "TopK") && crosses(u, 10) && (a = qp_attr(n, "k"))) {
+    if (mcz_qp_is_op(n, "TopK") && crosses(u, 10) && (a = mcz_qp_attr(n, "k"))) {
         int64_t k = a->i;
-        if ((s = const_input(u, g, n, 1, "_k", qp_tensor_i64("", &k, 1))))
+        if ((s = const_input(u, g, n, 1, "_k", mcz_qp_tensor_i64("", &k, 1))))
             return s;
-        qp_remove_attr(n, "k");
+        mcz_qp_remove_attr(n, "k");
     }
     bool from_upsample = false;
-    if (qp_is_op(n, "Upsample") && crosses(u, 10)) {
-        if ((a = qp_attr(n, "scales"))) { /* Upsample-7: scales as an attribute */
+    if (mcz_qp_is_op(n, "Upsample") && crosses(u, 10)) {
+        if ((a = mcz_qp_attr(n, "scales"))) { /* Upsample-7: scales as an attribute */
             if ((s = const_input(u, g, n, 1, "_scales",
                                  float_tensor(MCZ_DT_FLOAT, a->floats, a->n_floats, 1))))
                 return s;
-            qp_remove_attr(n, "scales");
+            mcz_qp_remove_attr(n, "scales");
         }
         if ((s = set_op(u, n, "Resize")))
             return s;
         from_upsample = true;
     }
     /* 11 */
-    if (qp_is_op(n, "Resize") && (from_upsample || u->from == 10) && u->to >= 11) {
+    if (mcz_qp_is_op(n, "Resize") && (from_upsample || u->from == 10) && u->to >= 11) {
         if ((s = resize_10_11(u, g, n)))
             return s;
     }
-    if (qp_is_op(n, "Clip") && crosses(u, 11)) {
+    if (mcz_qp_is_op(n, "Clip") && crosses(u, 11)) {
         int32_t dt = n->n_input ? elem_type_of(c, n->input[0]) : 0;
-        Onnx__AttributeProto *mn = qp_attr(n, "min"), *mx = qp_attr(n, "max");
+        Onnx__AttributeProto *mn = mcz_qp_attr(n, "min"), *mx = mcz_qp_attr(n, "max");
         if (mn && (s = const_input(u, g, n, 1, "_min", float_tensor(dt, &mn->f, 1, 0))))
             return s;
         if (mx && (s = const_input(u, g, n, 2, "_max", float_tensor(dt, &mx->f, 1, 0))))
             return s;
-        qp_remove_attr(n, "min");
-        qp_remove_attr(n, "max");
+        mcz_qp_remove_attr(n, "min");
+        mcz_qp_remove_attr(n, "max");
     }
-    if (qp_is_op(n, "Pad") && crosses(u, 11)) {
+    if (mcz_qp_is_op(n, "Pad") && crosses(u, 11)) {
         int32_t dt = n->n_input ? elem_type_of(c, n->input[0]) : 0;
         if ((s = ints_to_input(u, g, n, "pads", 1)))
             return s;
-        Onnx__AttributeProto *v = qp_attr(n, "value"), *mode = qp_attr(n, "mode");
+        Onnx__AttributeProto *v = mcz_qp_attr(n, "value"), *mode = mcz_qp_attr(n, "mode");
         if (v && v->f != 0 && (!mode || attr_is(mode, "constant"))) {
             if (dt && dt != MCZ_DT_FLOAT && dt != MCZ_DT_FLOAT16 && dt != MCZ_DT_DOUBLE &&
                 dt != MCZ_DT_BFLOAT16)
@@ -434,51 +435,52 @@ static mcz_status convert_node(up *u, const gchain *c, qp_splice *sp, size_t i)
             if ((s = const_input(u, g, n, 2, "_value", float_tensor(dt, &v->f, 1, 0))))
                 return s;
         }
-        qp_remove_attr(n, "value");
+        mcz_qp_remove_attr(n, "value");
     }
-    if (qp_is_op(n, "Scatter") && crosses(u, 11) && (s = set_op(u, n, "ScatterElements")))
+    if (mcz_qp_is_op(n, "Scatter") && crosses(u, 11) && (s = set_op(u, n, "ScatterElements")))
         return s;
     /* 12 */
-    if (qp_is_op(n, "Dropout") && crosses(u, 12) && (a = qp_attr(n, "ratio"))) {
+    if (mcz_qp_is_op(n, "Dropout") && crosses(u, 12) && (a = mcz_qp_attr(n, "ratio"))) {
         if ((s = const_input(u, g, n, 1, "_ratio", float_tensor(MCZ_DT_FLOAT, &a->f, 1, 0))))
             return s;
-        qp_remove_attr(n, "ratio");
+        mcz_qp_remove_attr(n, "ratio");
     }
     /* 13 */
     if (crosses(u, 13)) {
-        if (qp_is_op(n, "Squeeze") || qp_is_op(n, "Unsqueeze") || qp_is_op(n, "ReduceSum")) {
+        if (mcz_qp_is_op(n, "Squeeze") || mcz_qp_is_op(n, "Unsqueeze") ||
+            mcz_qp_is_op(n, "ReduceSum")) {
             if ((s = ints_to_input(u, g, n, "axes", 1)))
                 return s;
-        } else if (qp_is_op(n, "Split")) {
+        } else if (mcz_qp_is_op(n, "Split")) {
             if ((s = ints_to_input(u, g, n, "split", 1)))
                 return s;
-        } else if (qp_is_op(n, "Softmax") || qp_is_op(n, "LogSoftmax") ||
-                   qp_is_op(n, "Hardmax")) {
+        } else if (mcz_qp_is_op(n, "Softmax") || mcz_qp_is_op(n, "LogSoftmax") ||
+                   mcz_qp_is_op(n, "Hardmax")) {
             if ((s = softmax_13(u, c, sp, i)))
                 return s;
             n = g->node[i];
         }
     }
     /* 16 */
-    if (qp_is_op(n, "RoiAlign") && crosses(u, 16) &&
-        !qp_attr(n, "coordinate_transformation_mode") &&
-        (s = qp_set_string(n, "coordinate_transformation_mode", "output_half_pixel", u->err)))
+    if (mcz_qp_is_op(n, "RoiAlign") && crosses(u, 16) &&
+        !mcz_qp_attr(n, "coordinate_transformation_mode") &&
+        (s = mcz_qp_set_string(n, "coordinate_transformation_mode", "output_half_pixel", u->err)))
         return s;
     /* 18 */
     if (crosses(u, 18)) {
         if (is_reduce_18(n) && (s = ints_to_input(u, g, n, "axes", 1)))
             return s;
-        if (qp_is_op(n, "Split") && (n->n_input < 2 || !n->input[1] || !*n->input[1]) &&
-            !qp_attr(n, "num_outputs") &&
-            (s = qp_set_int(n, "num_outputs", (int64_t)n->n_output, u->err)))
+        if (mcz_qp_is_op(n, "Split") && (n->n_input < 2 || !n->input[1] || !*n->input[1]) &&
+            !mcz_qp_attr(n, "num_outputs") &&
+            (s = mcz_qp_set_int(n, "num_outputs", (int64_t)n->n_output, u->err)))
             return s;
     }
     /* 20 */
-    if (qp_is_op(n, "GridSample") && crosses(u, 20) && (a = qp_attr(n, "mode"))) {
+    if (mcz_qp_is_op(n, "GridSample") && crosses(u, 20) && (a = mcz_qp_attr(n, "mode"))) {
         if (attr_is(a, "bilinear"))
-            s = qp_set_string(n, "mode", "linear", u->err);
+            s = mcz_qp_set_string(n, "mode", "linear", u->err);
         else if (attr_is(a, "bicubic"))
-            s = qp_set_string(n, "mode", "cubic", u->err);
+            s = mcz_qp_set_string(n, "mode", "cubic", u->err);
     }
     return s;
 }
@@ -486,7 +488,7 @@ static mcz_status convert_node(up *u, const gchain *c, qp_splice *sp, size_t i)
 static mcz_status convert_graph(up *u, Onnx__GraphProto *g, const gchain *outer)
 {
     gchain c = {g, outer};
-    qp_splice sp = {g, {0}, NULL, 0};
+    mcz_qp_splice sp = {g, {0}, NULL, 0};
     mcz_status s = MCZ_OK;
     size_t nn = g->n_node; /* nodes spliced in are new and already converted */
     for (size_t i = 0; i < nn && !s; i++) {
@@ -503,21 +505,21 @@ static mcz_status convert_graph(up *u, Onnx__GraphProto *g, const gchain *outer)
             s = convert_node(u, &c, &sp, i);
     }
     if (s) {
-        qp_splice_free(&sp);
+        mcz_qp_splice_free(&sp);
         return s;
     }
-    return qp_splice_apply(&sp, u->err);
+    return mcz_qp_splice_apply(&sp, u->err);
 }
 
 static bool has_default_import(const Onnx__ModelProto *p)
 {
     for (size_t i = 0; i < p->n_opset_import; i++)
-        if (qp_is_default_domain(p->opset_import[i]->domain))
+        if (mcz_qp_is_default_domain(p->opset_import[i]->domain))
             return true;
     return false;
 }
 
-mcz_status qp_opset_check(const mcz_model *m, int64_t opset, mcz_error *err)
+mcz_status mcz_qp_opset_check(const mcz_model *m, int64_t opset, mcz_error *err)
 {
     const Onnx__ModelProto *p = m->proto;
     int64_t from = mcz_model_opset_version(m, "");
@@ -542,7 +544,7 @@ mcz_status qp_opset_check(const mcz_model *m, int64_t opset, mcz_error *err)
 }
 
 /* Raise without rebuilding the weight table (for callers that rebuild once at the end). */
-mcz_status qp_raise_opset(mcz_model *m, int64_t opset, qp_names *ns, mcz_error *err)
+mcz_status mcz_qp_raise_opset(mcz_model *m, int64_t opset, mcz_qp_names *ns, mcz_error *err)
 {
     Onnx__ModelProto *p = m->proto;
     int64_t from = mcz_model_opset_version(m, "");
@@ -550,7 +552,7 @@ mcz_status qp_raise_opset(mcz_model *m, int64_t opset, qp_names *ns, mcz_error *
     int64_t min_ir = mcz_opset_min_ir(opset);
     if (has_default && from >= opset)
         return MCZ_OK;
-    mcz_status s = qp_opset_check(m, opset, err);
+    mcz_status s = mcz_qp_opset_check(m, opset, err);
     if (s)
         return s;
     up u = {m, ns, from, opset, err};
@@ -558,7 +560,7 @@ mcz_status qp_raise_opset(mcz_model *m, int64_t opset, qp_names *ns, mcz_error *
         return s;
     if (has_default) {
         for (size_t i = 0; i < p->n_opset_import; i++)
-            if (qp_is_default_domain(p->opset_import[i]->domain)) {
+            if (mcz_qp_is_default_domain(p->opset_import[i]->domain)) {
                 p->opset_import[i]->version = opset;
                 p->opset_import[i]->has_version = 1;
             }
@@ -591,12 +593,12 @@ mcz_status qp_raise_opset(mcz_model *m, int64_t opset, qp_names *ns, mcz_error *
 
 mcz_status mcz_model_raise_opset(mcz_model *m, int64_t opset, mcz_error *err)
 {
-    qp_names ns = {0};
-    mcz_status s = qp_names_collect(&ns, m->proto, err);
+    mcz_qp_names ns = {0};
+    mcz_status s = mcz_qp_names_collect(&ns, m->proto, err);
     if (!s)
-        s = qp_raise_opset(m, opset, &ns, err);
-    qp_names_free(&ns);
+        s = mcz_qp_raise_opset(m, opset, &ns, err);
+    mcz_qp_names_free(&ns);
     if (!s)
-        s = qp_rebuild_table(m, err);
+        s = mcz_qp_rebuild_table(m, err);
     return s;
 }

@@ -11,7 +11,7 @@
 
 typedef struct rec {
     mcz_model *m;
-    qp_tindex ix;
+    mcz_qp_tindex ix;
     mcz_qdq_weight *v;
     size_t n, cap;
     mcz_error *err;
@@ -19,7 +19,7 @@ typedef struct rec {
 
 static int64_t attr_i(const Onnx__NodeProto *n, const char *name, int64_t dflt)
 {
-    const Onnx__AttributeProto *a = qp_attr(n, name);
+    const Onnx__AttributeProto *a = mcz_qp_attr(n, name);
     return a ? a->i : dflt;
 }
 
@@ -44,15 +44,15 @@ static bool same_shape(const mcz_weight *a, const mcz_weight *b)
 }
 
 /* Fill *q when DequantizeLinear node n reads constant codes, scale and zero point. */
-static bool recognise(const rec *r, const Onnx__NodeProto *n, const qp_scope *sc,
+static bool recognise(const rec *r, const Onnx__NodeProto *n, const mcz_qp_scope *sc,
                       mcz_qdq_weight *q)
 {
     if (n->n_input < 2 || n->n_output < 1 || !n->output[0] || !*n->output[0])
         return false;
-    long c = n->input[0] && *n->input[0] ? qp_scope_get(sc, n->input[0], -1) : -1;
-    long s = n->input[1] && *n->input[1] ? qp_scope_get(sc, n->input[1], -1) : -1;
+    long c = n->input[0] && *n->input[0] ? mcz_qp_scope_get(sc, n->input[0], -1) : -1;
+    long s = n->input[1] && *n->input[1] ? mcz_qp_scope_get(sc, n->input[1], -1) : -1;
     bool has_zp = n->n_input >= 3 && n->input[2] && *n->input[2];
-    long z = has_zp ? qp_scope_get(sc, n->input[2], -1) : -1;
+    long z = has_zp ? mcz_qp_scope_get(sc, n->input[2], -1) : -1;
     if (c < 0 || s < 0 || (has_zp && z < 0))
         return false;
     const mcz_weight *wc = &r->m->w[c].pub, *ws = &r->m->w[s].pub;
@@ -99,31 +99,31 @@ static bool recognise(const rec *r, const Onnx__NodeProto *n, const qp_scope *sc
     return true;
 }
 
-static mcz_status rec_graph(rec *r, const Onnx__GraphProto *g, const qp_scope *outer)
+static mcz_status rec_graph(rec *r, const Onnx__GraphProto *g, const mcz_qp_scope *outer)
 {
-    qp_scope sc = {outer, NULL, NULL, 0, 0};
+    mcz_qp_scope sc = {outer, NULL, NULL, 0, 0};
     mcz_status s = MCZ_OK;
     for (size_t i = 0; i < g->n_input && !s; i++)
-        s = qp_scope_put(&sc, g->input[i]->name, -1, r->err);
+        s = mcz_qp_scope_put(&sc, g->input[i]->name, -1, r->err);
     for (size_t i = 0; i < g->n_initializer && !s; i++)
-        s = qp_scope_put(&sc, g->initializer[i]->name, qp_tindex_get(&r->ix, g->initializer[i]),
-                         r->err);
+        s = mcz_qp_scope_put(&sc, g->initializer[i]->name,
+                             mcz_qp_tindex_get(&r->ix, g->initializer[i]), r->err);
     for (size_t i = 0; i < g->n_node && !s; i++) {
         const Onnx__NodeProto *n = g->node[i];
         mcz_qdq_weight q;
-        if (qp_is_op(n, "DequantizeLinear") && recognise(r, n, &sc, &q)) {
+        if (mcz_qp_is_op(n, "DequantizeLinear") && recognise(r, n, &sc, &q)) {
             s = mcz_grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, r->err);
             if (!s)
                 r->v[r->n++] = q;
         }
         long def = -1;
-        if (qp_is_op(n, "Constant")) {
-            const Onnx__AttributeProto *a = qp_attr(n, "value");
+        if (mcz_qp_is_op(n, "Constant")) {
+            const Onnx__AttributeProto *a = mcz_qp_attr(n, "value");
             if (a && a->t)
-                def = qp_tindex_get(&r->ix, a->t);
+                def = mcz_qp_tindex_get(&r->ix, a->t);
         }
         for (size_t k = 0; k < n->n_output && !s; k++)
-            s = qp_scope_put(&sc, n->output[k], k == 0 ? def : -1, r->err);
+            s = mcz_qp_scope_put(&sc, n->output[k], k == 0 ? def : -1, r->err);
         for (size_t a = 0; a < n->n_attribute && !s; a++) {
             const Onnx__AttributeProto *at = n->attribute[a];
             if (at->g)
@@ -133,7 +133,7 @@ static mcz_status rec_graph(rec *r, const Onnx__GraphProto *g, const qp_scope *o
                     s = rec_graph(r, at->graphs[k], &sc);
         }
     }
-    qp_scope_free(&sc);
+    mcz_qp_scope_free(&sc);
     return s;
 }
 
@@ -142,10 +142,10 @@ mcz_status mcz_model_qdq_weights(mcz_model *m, mcz_qdq_weight **out, size_t *n, 
     rec r = {m, {0}, NULL, 0, 0, err};
     *out = NULL;
     *n = 0;
-    mcz_status s = qp_tindex_build(&r.ix, m, err);
+    mcz_status s = mcz_qp_tindex_build(&r.ix, m, err);
     if (!s && m->proto->graph)
         s = rec_graph(&r, m->proto->graph, NULL);
-    qp_tindex_free(&r.ix);
+    mcz_qp_tindex_free(&r.ix);
     if (s) {
         free(r.v);
         return s;
@@ -176,11 +176,11 @@ typedef struct wloc {
 
 typedef struct rw {
     mcz_model *m;
-    qp_tindex ix;
+    mcz_qp_tindex ix;
     wloc *loc;            /* by weight index; g == NULL: not found */
-    qp_splice *sp;        /* one per graph that gets nodes */
+    mcz_qp_splice *sp;        /* one per graph that gets nodes */
     size_t nsp, capsp;
-    qp_names ns;
+    mcz_qp_names ns;
     mcz_error *err;
 } rw;
 
@@ -188,15 +188,15 @@ static mcz_status locate(rw *w, Onnx__GraphProto *g)
 {
     mcz_status s = MCZ_OK;
     for (size_t i = 0; i < g->n_initializer; i++) {
-        long k = qp_tindex_get(&w->ix, g->initializer[i]);
+        long k = mcz_qp_tindex_get(&w->ix, g->initializer[i]);
         if (k >= 0)
             w->loc[k] = (wloc){g, NULL, 0, 0};
     }
     for (size_t i = 0; i < g->n_node && !s; i++) {
         Onnx__NodeProto *n = g->node[i];
-        if (qp_is_op(n, "Constant")) {
-            const Onnx__AttributeProto *a = qp_attr(n, "value");
-            long k = a && a->t ? qp_tindex_get(&w->ix, a->t) : -1;
+        if (mcz_qp_is_op(n, "Constant")) {
+            const Onnx__AttributeProto *a = mcz_qp_attr(n, "value");
+            long k = a && a->t ? mcz_qp_tindex_get(&w->ix, a->t) : -1;
             if (k >= 0)
                 w->loc[k] = (wloc){g, n, i, 0};
         }
@@ -212,7 +212,7 @@ static mcz_status locate(rw *w, Onnx__GraphProto *g)
     return s;
 }
 
-static qp_splice *splice_of(rw *w, Onnx__GraphProto *g)
+static mcz_qp_splice *splice_of(rw *w, Onnx__GraphProto *g)
 {
     for (size_t i = 0; i < w->nsp; i++)
         if (w->sp[i].g == g)
@@ -229,14 +229,14 @@ static Onnx__NodeProto *constant_node(rw *w, const char *out, Onnx__TensorProto 
 {
     if (!t)
         return NULL;
-    char *name = qp_names_unique(&w->ns, out, "_Constant");
+    char *name = mcz_qp_names_unique(&w->ns, out, "_Constant");
     const char *o[1] = {out};
-    Onnx__NodeProto *n = name ? qp_node("Constant", name, NULL, 0, o, 1) : NULL;
+    Onnx__NodeProto *n = name ? mcz_qp_node("Constant", name, NULL, 0, o, 1) : NULL;
     free(name);
-    if (!n || qp_set_tensor(n, "value", t, NULL) != MCZ_OK) { /* set_tensor frees t */
+    if (!n || mcz_qp_set_tensor(n, "value", t, NULL) != MCZ_OK) { /* set_tensor frees t */
         if (!n)
             onnx__tensor_proto__free_unpacked(t, NULL);
-        qp_node_free(n);
+        mcz_qp_node_free(n);
         return NULL;
     }
     return n;
@@ -291,41 +291,41 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
     if (!p.w)
         return nomem(w);
     bool need_cast = orig_dtype != MCZ_DT_FLOAT;
-    p.q = qp_names_unique(&w->ns, p.w, "_quantized");
-    p.s = qp_names_unique(&w->ns, p.w, "_scale");
-    p.z = q->zero_points ? qp_names_unique(&w->ns, p.w, "_zero_point") : NULL;
-    p.dq_out = need_cast ? qp_names_unique(&w->ns, p.w, "_dequantized") : mcz_strdup(p.w);
-    p.dq_node = qp_names_unique(&w->ns, p.w, "_DequantizeLinear");
-    p.cast_node = need_cast ? qp_names_unique(&w->ns, p.w, "_Cast") : NULL;
+    p.q = mcz_qp_names_unique(&w->ns, p.w, "_quantized");
+    p.s = mcz_qp_names_unique(&w->ns, p.w, "_scale");
+    p.z = q->zero_points ? mcz_qp_names_unique(&w->ns, p.w, "_zero_point") : NULL;
+    p.dq_out = need_cast ? mcz_qp_names_unique(&w->ns, p.w, "_dequantized") : mcz_strdup(p.w);
+    p.dq_node = mcz_qp_names_unique(&w->ns, p.w, "_DequantizeLinear");
+    p.cast_node = need_cast ? mcz_qp_names_unique(&w->ns, p.w, "_Cast") : NULL;
     if (!p.q || !p.s || (q->zero_points && !p.z) || !p.dq_out || !p.dq_node ||
         (need_cast && !p.cast_node)) {
         s = nomem(w);
         goto out;
     }
     /* the scale and zero point tensors (their buffers move over from q) */
-    ts = qp_tensor(p.s, MCZ_DT_FLOAT, q->scale_rank, q->scale_dims, q->scales,
-                   (size_t)q->nscales * sizeof(float));
+    ts = mcz_qp_tensor(p.s, MCZ_DT_FLOAT, q->scale_rank, q->scale_dims, q->scales,
+                       (size_t)q->nscales * sizeof(float));
     q->scales = NULL;
     if (q->zero_points) {
-        tz = qp_tensor(p.z, q->dtype, q->scale_rank, q->scale_dims, q->zero_points,
-                       (size_t)q->zp_bytes);
+        tz = mcz_qp_tensor(p.z, q->dtype, q->scale_rank, q->scale_dims, q->zero_points,
+                           (size_t)q->zp_bytes);
         q->zero_points = NULL;
     }
     const char *in[3] = {p.q, p.s, p.z};
     const char *dq_o[1] = {p.dq_out}, *cast_in[1] = {p.dq_out}, *cast_o[1] = {p.w};
-    dq = qp_node("DequantizeLinear", p.dq_node, in, p.z ? 3 : 2, dq_o, 1);
+    dq = mcz_qp_node("DequantizeLinear", p.dq_node, in, p.z ? 3 : 2, dq_o, 1);
     if (need_cast)
-        cast = qp_node("Cast", p.cast_node, cast_in, 1, cast_o, 1);
+        cast = mcz_qp_node("Cast", p.cast_node, cast_in, 1, cast_o, 1);
     if (!ts || (p.z && !tz) || !dq || (need_cast && !cast)) {
         s = nomem(w);
         goto out;
     }
-    if (q->axis >= 0 && (s = qp_set_int(dq, "axis", q->axis, w->err)))
+    if (q->axis >= 0 && (s = mcz_qp_set_int(dq, "axis", q->axis, w->err)))
         goto out;
     if (q->granularity == MCZ_QGRAN_BLOCK &&
-        (s = qp_set_int(dq, "block_size", (int64_t)q->block_size, w->err)))
+        (s = mcz_qp_set_int(dq, "block_size", (int64_t)q->block_size, w->err)))
         goto out;
-    if (cast && (s = qp_set_int(cast, "to", orig_dtype, w->err)))
+    if (cast && (s = mcz_qp_set_int(cast, "to", orig_dtype, w->err)))
         goto out;
     /* the codes take the weight's place, under the new name */
     s = mcz_model_weight_replace(m, e->weight, q->dtype, q->rank, q->dims, q->codes,
@@ -334,7 +334,7 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
     if (s)
         goto out;
     Onnx__TensorProto *t = we->t;
-    qp_splice *sp = splice_of(w, l->g);
+    mcz_qp_splice *sp = splice_of(w, l->g);
     if (!sp) {
         s = nomem(w);
         goto out;
@@ -344,21 +344,21 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
         free(t->name);
         t->name = p.q;
         p.q = NULL;
-        if ((s = qp_add_initializer(l->g, ts, w->err))) {
+        if ((s = mcz_qp_add_initializer(l->g, ts, w->err))) {
             ts = NULL;
             goto out;
         }
         ts = NULL;
         if (tz) {
-            s = qp_add_initializer(l->g, tz, w->err);
+            s = mcz_qp_add_initializer(l->g, tz, w->err);
             tz = NULL;
             if (s)
                 goto out;
         }
-        s = qp_nodelist_push(&sp->before, dq, w->err);
+        s = mcz_qp_nodelist_push(&sp->before, dq, w->err);
         dq = NULL;
         if (!s && cast)
-            s = qp_nodelist_push(&sp->before, cast, w->err);
+            s = mcz_qp_nodelist_push(&sp->before, cast, w->err);
         cast = NULL;
     } else {
         Onnx__NodeProto *cn = l->node;
@@ -380,7 +380,7 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
             s = nomem(w);
             goto out;
         }
-        if ((s = qp_splice_after(sp, l->index, cs, w->err)))
+        if ((s = mcz_qp_splice_after(sp, l->index, cs, w->err)))
             goto out;
         if (tz) {
             cz = constant_node(w, p.z, tz);
@@ -389,13 +389,13 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
                 s = nomem(w);
                 goto out;
             }
-            if ((s = qp_splice_after(sp, l->index, cz, w->err)))
+            if ((s = mcz_qp_splice_after(sp, l->index, cz, w->err)))
                 goto out;
         }
-        s = qp_splice_after(sp, l->index, dq, w->err);
+        s = mcz_qp_splice_after(sp, l->index, dq, w->err);
         dq = NULL;
         if (!s && cast)
-            s = qp_splice_after(sp, l->index, cast, w->err);
+            s = mcz_qp_splice_after(sp, l->index, cast, w->err);
         cast = NULL;
     }
 out:
@@ -403,8 +403,8 @@ out:
         onnx__tensor_proto__free_unpacked(ts, NULL);
     if (tz)
         onnx__tensor_proto__free_unpacked(tz, NULL);
-    qp_node_free(dq);
-    qp_node_free(cast);
+    mcz_qp_node_free(dq);
+    mcz_qp_node_free(cast);
     pieces_free(&p);
     return s;
 }
@@ -454,7 +454,8 @@ mcz_status mcz_model_qdq_rewrite(mcz_model *m, mcz_qdq_edit *edits, size_t n, mc
         need = o > need ? o : need;
         four |= edits[k].q->dtype == MCZ_DT_INT4 || edits[k].q->dtype == MCZ_DT_UINT4;
     }
-    if ((s = qp_names_collect(&w.ns, m->proto, err)) || (s = qp_raise_opset(m, need, &w.ns, err)))
+    if ((s = mcz_qp_names_collect(&w.ns, m->proto, err)) ||
+        (s = mcz_qp_raise_opset(m, need, &w.ns, err)))
         goto out;
     int64_t ir = mcz_opset_min_ir(mcz_model_opset_version(m, ""));
     if (four && ir < 10)
@@ -464,7 +465,7 @@ mcz_status mcz_model_qdq_rewrite(mcz_model *m, mcz_qdq_edit *edits, size_t n, mc
         m->proto->ir_version = ir;
     }
     /* where each weight lives (after the opset conversion, which may add nodes) */
-    if ((s = qp_tindex_build(&w.ix, m, err)))
+    if ((s = mcz_qp_tindex_build(&w.ix, m, err)))
         goto out;
     if (!(w.loc = calloc(m->nw ? m->nw : 1, sizeof *w.loc))) {
         s = nomem(&w);
@@ -482,16 +483,16 @@ mcz_status mcz_model_qdq_rewrite(mcz_model *m, mcz_qdq_edit *edits, size_t n, mc
     }
     for (size_t i = 0; i < w.nsp; i++) {
         if (s)
-            qp_splice_free(&w.sp[i]);
+            mcz_qp_splice_free(&w.sp[i]);
         else
-            s = qp_splice_apply(&w.sp[i], err);
+            s = mcz_qp_splice_apply(&w.sp[i], err);
     }
     if (!s)
-        s = qp_rebuild_table(m, err);
+        s = mcz_qp_rebuild_table(m, err);
 out:
     free(w.sp);
     free(w.loc);
-    qp_tindex_free(&w.ix);
-    qp_names_free(&w.ns);
+    mcz_qp_tindex_free(&w.ix);
+    mcz_qp_names_free(&w.ns);
     return s;
 }

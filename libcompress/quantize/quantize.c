@@ -493,7 +493,7 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
         (s = list_already(m, qw, nqw, r, &rcap, err)))
         goto out;
     /* nothing can fail later for want of an opset conversion */
-    if (njobs && (s = qp_opset_check(m, opset_for(p), err)))
+    if (njobs && (s = mcz_qp_opset_check(m, opset_for(p), err)))
         goto out;
 
     /* 2. quantize */
