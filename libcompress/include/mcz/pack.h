@@ -4,6 +4,7 @@
 #ifndef MCZ_PACK_H
 #define MCZ_PACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mcz/load.h"
@@ -31,11 +32,13 @@ typedef struct mcz_pack_part {
 
 /* Options for mcz_pack. Zero-initialised means the defaults. */
 typedef struct mcz_pack_opts {
-    int level;   /* zstd level (1..22) for plainly compressed tensors; 0: MCZ_PACK_DEFAULT_LEVEL.
-                  * Byte planes always use a fast entropy-only setting (matches rarely pay on
-                  * them), so the level mostly matters for repetitive tensors. */
+    int level;   /* zstd level (1..22, above: 22) for plainly compressed tensors and the
+                  * index; <= 0: MCZ_PACK_DEFAULT_LEVEL. Byte planes always use a fast
+                  * entropy-only setting (matches rarely pay on them), so the level mostly
+                  * matters for repetitive tensors. */
     int threads; /* <= 0: one per online CPU. The output does not depend on it. */
     int force;   /* overwrite an existing output */
+    bool no_sparse; /* never try the sparse encoding (for measurements); false: tried */
     mcz_progress_fn progress; /* optional: called as each tensor is written (model.h) */
     void *progress_ctx;
     size_t nparts;              /* > 0: also store these partitions (a PARTS section); the
@@ -48,31 +51,32 @@ typedef struct mcz_pack_opts {
 typedef struct mcz_pack_stats {
     size_t tensors;            /* entries in the tensor table (one per weight) */
     size_t deduplicated;       /* tensors sharing the payload of an earlier identical one */
-    uint64_t raw_bytes;        /* decoded bytes of every tensor */
+    uint64_t raw_bytes;        /* decoded bytes of every tensor with a payload of its own or
+                                  shared (not those kept in the skeleton) */
     uint64_t stored_bytes;     /* payload bytes written (shared payloads once) */
     uint64_t file_bytes;       /* size of the .mcz */
     uint64_t skeleton_bytes;   /* the model without its weights, before compression */
     uint64_t index_bytes;      /* index as stored */
-    size_t count_by_encoding[4];     /* by mcz_encoding: raw, zstd, planes, sparse */
-    uint64_t raw_by_encoding[4];
-    uint64_t stored_by_encoding[4];
+    size_t count_by_encoding[4];     /* by mcz_encoding: raw, zstd, planes, sparse; per */
+    uint64_t raw_by_encoding[4];     /* tensor with a payload, a shared payload counted */
+    uint64_t stored_by_encoding[4];  /* for each tensor that shares it */
     size_t quantized;          /* tensors stored as integer codes with a QPARAMS record */
     size_t parts;              /* partitions stored (0: none) */
 } mcz_pack_stats;
 
-/* Write `m` as an .mcz container to `path` ("-" for standard output), tensor by tensor with
- * `opts->threads` threads (memory stays bounded whatever the model size: the encoded blocks of
- * a window of about 64 MiB of weights, or of the largest tensor, twice); the bytes written do
- * not depend on the thread count. Atomic
- * (mcz/outfile.h): on error the destination is untouched. `stats` may be NULL. Returns MCZ_OK
- * or an error (MCZ_ERR_EXISTS, MCZ_ERR_IO, MCZ_ERR_LIMIT for a name or model beyond the
- * format's caps, MCZ_ERR_NOMEM, errors reading the weights; MCZ_ERR_ARG or MCZ_ERR_FORMAT for
- * parts naming weights the model lacks). `opts` may be NULL.
+/* Write `m` as an .mcz container to `path` ("-" for standard output) with `opts->threads`
+ * threads, a window of tensors at a time: memory stays bounded whatever the model size (the
+ * candidate encodings of the blocks of one window of at most 16 MiB of weights, smaller for a
+ * small model; a larger tensor is streamed through it). The bytes written do not depend on
+ * the thread count. Atomic (mcz/outfile.h): on error the destination is untouched. `opts` and
+ * `stats` may be NULL. Returns MCZ_OK or an error (MCZ_ERR_EXISTS, MCZ_ERR_IO, MCZ_ERR_LIMIT
+ * for a name or model beyond the format's caps, MCZ_ERR_NOMEM, errors reading the weights;
+ * MCZ_ERR_ARG or MCZ_ERR_FORMAT for parts naming weights the model lacks).
  * Weights in ONNX QDQ form (mcz/qdq.h) whose codes, scales and zero points all have payloads
  * are flagged quantized with a QPARAMS record (format.md 5a). Per tensor the smallest of raw,
- * zstd, byte planes and, when a tenth of its elements or more are zero, sparse (a bitmap and
- * the non-zero elements) is kept; MCZ_PACK_NO_SPARSE=1 in the environment disables sparse
- * (for measurements). */
+ * zstd, byte planes and, when a tenth of the elements of every block or more are zero,
+ * sparse (a bitmap and the non-zero elements) is kept (sparse unless opts->no_sparse).
+ * Identical tensors share one payload. */
 mcz_status mcz_pack(mcz_model *m, const char *path, const mcz_pack_opts *opts,
                     mcz_pack_stats *stats, mcz_error *err);
 
