@@ -41,8 +41,8 @@ static void job_sums(void *ctx, size_t j, unsigned tid)
     float buf[BUF_ELEMS];
     for (uint64_t s = 0; s < k->len; s += BUF_ELEMS) {
         size_t n = k->len - s < BUF_ELEMS ? (size_t)(k->len - s) : BUF_ELEMS;
-        prune_load_f32(c->data, dt, k->start + s, n, buf);
-        k->sumsq += prune_sum_squares(buf, n);
+        mcz_prune_load_f32(c->data, dt, k->start + s, n, buf);
+        k->sumsq += mcz_prune_sum_squares(buf, n);
         for (size_t i = 0; i < n; i++) {
             k->zeros += buf[i] == 0.0f;
             if (isfinite(buf[i]))
@@ -61,7 +61,7 @@ static void hist_chunk(prune_ctx *x, size_t j, unsigned tid, int pass)
     float buf[BUF_ELEMS];
     for (uint64_t s = 0; s < k->len; s += BUF_ELEMS) {
         size_t n = k->len - s < BUF_ELEMS ? (size_t)(k->len - s) : BUF_ELEMS;
-        prune_load_f32(c->data, dt, k->start + s, n, buf);
+        mcz_prune_load_f32(c->data, dt, k->start + s, n, buf);
         if (pass == 1) {
             for (size_t i = 0; i < n; i++)
                 h[gkey(buf[i], c->scale) >> 16]++;
@@ -97,15 +97,15 @@ static void job_zero_body(void *ctx, size_t j, unsigned tid)
     uint64_t quota = k->quota;
     for (uint64_t s = 0; s < k->len; s += BUF_ELEMS) {
         size_t n = k->len - s < BUF_ELEMS ? (size_t)(k->len - s) : BUF_ELEMS;
-        prune_load_f32(c->data, w->dtype, k->start + s, n, buf);
+        mcz_prune_load_f32(c->data, w->dtype, k->start + s, n, buf);
         uint64_t before = k->acc.zeroed;
-        quota = prune_zero_below(buf, n, c->scale, x->t, quota, &k->acc);
+        quota = mcz_prune_zero_below(buf, n, c->scale, x->t, quota, &k->acc);
         if (k->acc.zeroed == before)
             continue;
         if (w->dtype == MCZ_DT_FLOAT)
             memcpy(out + (k->start + s) * 4, buf, n * 4);
         else
-            prune_store_zeros(out, c->data, w->dtype, k->start + s, n, buf);
+            mcz_prune_store_zeros(out, c->data, w->dtype, k->start + s, n, buf);
     }
     mcz_model_release_pages(x->m, c->data + k->start * es, k->len * es); /* last pass read */
 }
@@ -249,7 +249,7 @@ static mcz_status zero_pass(prune_ctx *x, unsigned threads, mcz_error *err)
         }
         r->zeros_after = r->zeros_before + a.zeroed;
         r->threshold = a.max_zeroed;
-        r->rel_l2 = prune_rel_l2(a.removed, c->sumsq);
+        r->rel_l2 = mcz_prune_rel_l2(a.removed, c->sumsq);
         r->changed = a.zeroed > 0;
         r->target = r->zeros_after; /* this weight's share of the global count */
         void *out = c->out;
@@ -258,15 +258,15 @@ static mcz_status zero_pass(prune_ctx *x, unsigned threads, mcz_error *err)
             free(out);
             continue;
         }
-        prune_replace(x, c, out);
+        mcz_prune_replace(x, c, out);
         if (c->st)
             FAIL(c->st, "%s: '%s': %s", mcz_model_path(x->m), r->name, c->msg);
     }
     return MCZ_OK;
 }
 
-mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report *rep,
-                        mcz_error *err)
+mcz_status mcz_prune_global(prune_ctx *x, unsigned threads, mcz_prune_report *rep,
+                            mcz_error *err)
 {
     uint64_t total = 0;
     mcz_status s = make_chunks(x, &total, err);

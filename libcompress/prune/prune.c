@@ -151,7 +151,7 @@ static mcz_status check_excludes(mcz_model *m, const mcz_prune_params *p,
 
 /* ---- the tensor scope: one job a weight ------------------------------------------------- */
 
-void prune_cand_fail(cand *c, mcz_status s, const char *what)
+void mcz_prune_cand_fail(cand *c, mcz_status s, const char *what)
 {
     c->st = s;
     size_t l = strnlen(what, sizeof c->msg - 1);
@@ -170,12 +170,12 @@ static void *write_back(const uint8_t *raw, int32_t dtype, uint64_t count, uint6
     memcpy(out, raw, nbytes);
     for (uint64_t s = 0; s < count; s += BUF_ELEMS) {
         size_t n = count - s < BUF_ELEMS ? (size_t)(count - s) : BUF_ELEMS;
-        prune_store_zeros(out, raw, dtype, s, n, f + s);
+        mcz_prune_store_zeros(out, raw, dtype, s, n, f + s);
     }
     return out;
 }
 
-void prune_replace(prune_ctx *x, cand *c, void *out)
+void mcz_prune_replace(prune_ctx *x, cand *c, void *out)
 {
     const mcz_weight *w = mcz_model_weight(x->m, c->w);
     mcz_error e = {0};
@@ -184,7 +184,7 @@ void prune_replace(prune_ctx *x, cand *c, void *out)
                                             w->nbytes, &e);
     pthread_mutex_unlock(&x->lock);
     if (s)
-        prune_cand_fail(c, s, e.msg);
+        mcz_prune_cand_fail(c, s, e.msg);
     mcz_model_release_pages(x->m, c->data, w->nbytes); /* the input's pages: done with */
 }
 
@@ -199,7 +199,7 @@ static float *tensor_values(prune_ctx *x, const cand *c, const mcz_weight *w)
         return NULL;
     for (uint64_t at = 0, step = (uint64_t)1 << 18; at < n; at += step) { /* 1 MiB */
         uint64_t len = n - at < step ? n - at : step;
-        prune_load_f32(c->data, w->dtype, at, len, f + at);
+        mcz_prune_load_f32(c->data, w->dtype, at, len, f + at);
         if (w->dtype == MCZ_DT_FLOAT)
             mcz_model_release_pages(x->m, c->data + at * 4, len * 4);
     }
@@ -214,7 +214,7 @@ static mcz_status tensor_prune(const mcz_prune_params *p, const mcz_weight *w, i
     uint64_t n = w->count;
     switch (p->pattern) {
     case MCZ_PRUNE_NM:
-        r->target = prune_nm_target(w->rank, w->dims, axis, p->nm_n, p->nm_m);
+        r->target = mcz_prune_nm_target(w->rank, w->dims, axis, p->nm_n, p->nm_m);
         return mcz_prune_nm_f32(f, w->rank, w->dims, axis, p->nm_n, p->nm_m, st);
     case MCZ_PRUNE_CHANNEL: {
         uint64_t nch = (uint64_t)w->dims[axis];
@@ -239,14 +239,14 @@ static void job_tensor_body(void *ctx, size_t j, unsigned tid)
     mcz_prune_result *r = c->r;
     float *f = tensor_values(x, c, w);
     if (!f) {
-        prune_cand_fail(c, MCZ_ERR_NOMEM, "out of memory");
+        mcz_prune_cand_fail(c, MCZ_ERR_NOMEM, "out of memory");
         return;
     }
     mcz_prune_stats st;
     mcz_status s = tensor_prune(x->p, w, c->axis, f, r, &st);
     if (s) {
         free(f);
-        prune_cand_fail(c, s, s == MCZ_ERR_NOMEM ? "out of memory" : "bad axis");
+        mcz_prune_cand_fail(c, s, s == MCZ_ERR_NOMEM ? "out of memory" : "bad axis");
         return;
     }
     r->zeros_before = st.zeros_before;
@@ -267,11 +267,11 @@ static void job_tensor_body(void *ctx, size_t j, unsigned tid)
         out = write_back(c->data, w->dtype, w->count, w->nbytes, f);
         free(f);
         if (!out) {
-            prune_cand_fail(c, MCZ_ERR_NOMEM, "out of memory");
+            mcz_prune_cand_fail(c, MCZ_ERR_NOMEM, "out of memory");
             return;
         }
     }
-    prune_replace(x, c, out);
+    mcz_prune_replace(x, c, out);
 }
 
 static void job_tensor(void *ctx, size_t j, unsigned tid)
@@ -354,8 +354,8 @@ static void count_zeros_only(prune_ctx *x)
         uint64_t zeros = 0;
         for (uint64_t s = 0; s < w->count; s += BUF_ELEMS) {
             size_t n = w->count - s < BUF_ELEMS ? (size_t)(w->count - s) : BUF_ELEMS;
-            prune_load_f32(c->data, w->dtype, s, n, buf);
-            zeros += prune_count_zeros(buf, n);
+            mcz_prune_load_f32(c->data, w->dtype, s, n, buf);
+            zeros += mcz_prune_count_zeros(buf, n);
         }
         c->r->zeros_before = c->r->zeros_after = zeros;
         if (x->p->pattern == MCZ_PRUNE_CHANNEL)
@@ -372,7 +372,7 @@ static mcz_status prune_candidates(prune_ctx *x, mcz_prune_report *rep, mcz_erro
     double t0 = now_seconds();
     if (p->sparsity > 0 || p->pattern == MCZ_PRUNE_NM) {
         if (p->scope == MCZ_PRUNE_SCOPE_GLOBAL) {
-            mcz_status s = prune_global(x, threads, rep, err);
+            mcz_status s = mcz_prune_global(x, threads, rep, err);
             if (s)
                 return s;
         } else {

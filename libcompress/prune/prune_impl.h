@@ -38,22 +38,22 @@ static inline uint32_t mag_key(float x)
 
 /* Elements [start, start+len) of raw little-endian values of `dtype` as float32 into out
  * (a dtype that is not floating point reads as zeros). */
-void prune_load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t len, float *out);
+void mcz_prune_load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t len, float *out);
 
 /* Carry the zeros pruning made to elements [start, start+n) (n <= BUF_ELEMS) back to `out`,
  * a copy of the raw values of `dtype`: an element zero in `pruned` (its float32 values) but
  * not in `raw` becomes all zero bytes. */
-void prune_store_zeros(uint8_t *out, const uint8_t *raw, int32_t dtype, uint64_t start,
-                       size_t n, const float *pruned);
+void mcz_prune_store_zeros(uint8_t *out, const uint8_t *raw, int32_t dtype, uint64_t start,
+                           size_t n, const float *pruned);
 
 /* Sum of squares in double with four accumulators (fixed order: deterministic). */
-double prune_sum_squares(const float *v, size_t n);
+double mcz_prune_sum_squares(const float *v, size_t n);
 
 /* Elements of v[0..n) equal to zero (either sign). */
-uint64_t prune_count_zeros(const float *v, uint64_t n);
+uint64_t mcz_prune_count_zeros(const float *v, uint64_t n);
 
 /* ||dW|| / ||W|| from the sum of squares removed and the total. */
-double prune_rel_l2(double removed, double total);
+double mcz_prune_rel_l2(double removed, double total);
 
 /* What zeroing elements adds up: how many became zero, their sum of squares, and the largest
  * magnitude among them. */
@@ -79,14 +79,14 @@ static inline void zero_acc_take(zero_acc *acc, float *x)
 
 /* Zero, in index order, the elements of v with key(|x| * scale) below t and the first `quota`
  * equal to t, counting them in acc. Returns the quota left. */
-uint64_t prune_zero_below(float *v, size_t n, float scale, uint32_t t, uint64_t quota,
-                          zero_acc *acc);
+uint64_t mcz_prune_zero_below(float *v, size_t n, float scale, uint32_t t, uint64_t quota,
+                              zero_acc *acc);
 
 /* ---- structured patterns (structured.c) ------------------------------------------------ */
 
 /* Zeros N:M asks for in a weight of this shape (full groups N each, a short last group
  * max(0, N - padding)); 0 for a bad axis. */
-uint64_t prune_nm_target(int rank, const int64_t *dims, int axis, unsigned n, unsigned m);
+uint64_t mcz_prune_nm_target(int rank, const int64_t *dims, int axis, unsigned n, unsigned m);
 
 /* ---- the model pass (prune.c, global.c) ------------------------------------------------ */
 
@@ -128,14 +128,14 @@ typedef struct prune_ctx {
 } prune_ctx;
 
 /* Record a job's failure on its candidate. */
-void prune_cand_fail(cand *c, mcz_status s, const char *what);
+void mcz_prune_cand_fail(cand *c, mcz_status s, const char *what);
 
 /* Replace the candidate's values with `out` (taken over) under the lock, then release the
  * pages of the input. A failure is recorded on the candidate. */
-void prune_replace(prune_ctx *x, cand *c, void *out);
+void mcz_prune_replace(prune_ctx *x, cand *c, void *out);
 
 /* Unstructured pruning with one threshold over all candidates (x->c, their values read). */
-mcz_status prune_global(prune_ctx *x, unsigned threads, mcz_prune_report *rep,
-                        mcz_error *err);
+mcz_status mcz_prune_global(prune_ctx *x, unsigned threads, mcz_prune_report *rep,
+                            mcz_error *err);
 
 #endif

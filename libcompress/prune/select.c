@@ -10,7 +10,7 @@
 
 /* ---- element access and sums ----------------------------------------------------------- */
 
-void prune_load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t len, float *out)
+void mcz_prune_load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t len, float *out)
 {
     switch (dtype) {
     case MCZ_DT_FLOAT:
@@ -43,18 +43,18 @@ void prune_load_f32(const uint8_t *raw, int32_t dtype, uint64_t start, size_t le
     }
 }
 
-void prune_store_zeros(uint8_t *out, const uint8_t *raw, int32_t dtype, uint64_t start,
-                       size_t n, const float *pruned)
+void mcz_prune_store_zeros(uint8_t *out, const uint8_t *raw, int32_t dtype, uint64_t start,
+                           size_t n, const float *pruned)
 {
     size_t es = mcz_dtype_size(dtype);
     float orig[BUF_ELEMS];
-    prune_load_f32(raw, dtype, start, n, orig);
+    mcz_prune_load_f32(raw, dtype, start, n, orig);
     for (size_t i = 0; i < n; i++)
         if (pruned[i] == 0.0f && orig[i] != 0.0f)
             memset(out + (start + i) * es, 0, es);
 }
 
-double prune_sum_squares(const float *v, size_t n)
+double mcz_prune_sum_squares(const float *v, size_t n)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
@@ -69,7 +69,7 @@ double prune_sum_squares(const float *v, size_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-uint64_t prune_count_zeros(const float *v, uint64_t n)
+uint64_t mcz_prune_count_zeros(const float *v, uint64_t n)
 {
     uint64_t zeros = 0;
     for (uint64_t i = 0; i < n; i++)
@@ -77,7 +77,7 @@ uint64_t prune_count_zeros(const float *v, uint64_t n)
     return zeros;
 }
 
-double prune_rel_l2(double removed, double total)
+double mcz_prune_rel_l2(double removed, double total)
 {
     if (removed == 0)
         return 0;
@@ -216,8 +216,8 @@ uint32_t mcz_prune_select_u32(uint32_t *a, uint64_t n, uint64_t k, uint64_t *les
 
 /* ---- unstructured pruning of an array ---------------------------------------------------- */
 
-uint64_t prune_zero_below(float *v, size_t n, float scale, uint32_t t, uint64_t quota,
-                          zero_acc *acc)
+uint64_t mcz_prune_zero_below(float *v, size_t n, float scale, uint32_t t, uint64_t quota,
+                              zero_acc *acc)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t key = mag_key(scale == 1.0f ? v[i] : v[i] * scale);
@@ -246,7 +246,7 @@ static void keys_pass(const float *v, uint64_t n, uint32_t *keys, uint64_t *zero
         z += k == 0;
     }
     *zeros = z;
-    *sumsq = prune_sum_squares(v, (size_t)n);
+    *sumsq = mcz_prune_sum_squares(v, (size_t)n);
 }
 
 #define SAMPLE 16384 /* keys sampled to bracket the k-th smallest (Floyd-Rivest) */
@@ -276,7 +276,7 @@ static uint32_t select_kth(const float *v, uint64_t n, uint64_t k, uint32_t *key
             m += key >= lo && key <= hi;
         }
         *zeros = z;
-        *sumsq = prune_sum_squares(v, (size_t)n);
+        *sumsq = mcz_prune_sum_squares(v, (size_t)n);
         if (k > below && k <= below + m) {
             uint64_t l;
             uint32_t t = mcz_prune_select_u32(keys, m, k - below, &l);
@@ -297,8 +297,8 @@ mcz_status mcz_prune_unstructured_f32(float *v, uint64_t n, uint64_t k, uint32_t
     uint64_t zeros = 0, less = 0;
     double total = 0;
     if (k == 0) {
-        st->zeros_before = st->zeros_after = prune_count_zeros(v, n);
-        st->sumsq = prune_sum_squares(v, (size_t)n);
+        st->zeros_before = st->zeros_after = mcz_prune_count_zeros(v, n);
+        st->sumsq = mcz_prune_sum_squares(v, (size_t)n);
         return MCZ_OK;
     }
     uint32_t *keys = scratch;
@@ -312,9 +312,9 @@ mcz_status mcz_prune_unstructured_f32(float *v, uint64_t n, uint64_t k, uint32_t
     if (k <= zeros)
         return MCZ_OK; /* already as sparse as asked: the zeros are the k smallest */
     zero_acc acc = {0, 0, 0};
-    prune_zero_below(v, (size_t)n, 1.0f, t, k - less, &acc);
+    mcz_prune_zero_below(v, (size_t)n, 1.0f, t, k - less, &acc);
     st->zeros_after = zeros + acc.zeroed;
     st->threshold = acc.max_zeroed;
-    st->rel_l2 = prune_rel_l2(acc.removed, total);
+    st->rel_l2 = mcz_prune_rel_l2(acc.removed, total);
     return MCZ_OK;
 }

@@ -54,8 +54,8 @@ mcz_status mcz_prune_nm_f32(float *v, int rank, const int64_t *dims, int axis, u
     if (n < 1 || n >= m || m > MCZ_PRUNE_MAX_M ||
         split_axis(rank, dims, axis, &outer, &len, &inner) != MCZ_OK)
         return MCZ_ERR_ARG;
-    uint64_t count = outer * len * inner, zeros = prune_count_zeros(v, count);
-    double total = prune_sum_squares(v, count);
+    uint64_t count = outer * len * inner, zeros = mcz_prune_count_zeros(v, count);
+    double total = mcz_prune_sum_squares(v, count);
     st->sumsq = total;
     zero_acc acc = {0, 0, 0};
     for (uint64_t o = 0; o < outer; o++) {
@@ -72,11 +72,11 @@ mcz_status mcz_prune_nm_f32(float *v, int rank, const int64_t *dims, int axis, u
     st->zeros_before = zeros;
     st->zeros_after = zeros + acc.zeroed;
     st->threshold = acc.max_zeroed;
-    st->rel_l2 = prune_rel_l2(acc.removed, total);
+    st->rel_l2 = mcz_prune_rel_l2(acc.removed, total);
     return MCZ_OK;
 }
 
-uint64_t prune_nm_target(int rank, const int64_t *dims, int axis, unsigned n, unsigned m)
+uint64_t mcz_prune_nm_target(int rank, const int64_t *dims, int axis, unsigned n, unsigned m)
 {
     uint64_t outer, len, inner;
     if (split_axis(rank, dims, axis, &outer, &len, &inner) != MCZ_OK)
@@ -112,7 +112,7 @@ mcz_status mcz_prune_channel_f32(float *v, int rank, const int64_t *dims, int ax
     uint64_t outer, nch, inner;
     if (split_axis(rank, dims, axis, &outer, &nch, &inner) != MCZ_OK || k > nch)
         return MCZ_ERR_ARG;
-    uint64_t count = outer * nch * inner, zeros = prune_count_zeros(v, count);
+    uint64_t count = outer * nch * inner, zeros = mcz_prune_count_zeros(v, count);
     st->zeros_before = st->zeros_after = zeros;
     if (nch == 0)
         return MCZ_OK;
@@ -124,7 +124,7 @@ mcz_status mcz_prune_channel_f32(float *v, int rank, const int64_t *dims, int ax
         c[j].index = j;
     for (uint64_t o = 0; o < outer; o++)
         for (uint64_t j = 0; j < nch; j++)
-            c[j].sq += prune_sum_squares(v + (o * nch + j) * inner, inner);
+            c[j].sq += mcz_prune_sum_squares(v + (o * nch + j) * inner, inner);
     for (uint64_t j = 0; j < nch; j++)
         total += c[j].sq;
     st->sumsq = total;
@@ -156,6 +156,6 @@ mcz_status mcz_prune_channel_f32(float *v, int rank, const int64_t *dims, int ax
     st->zeros_after = zeros + acc.zeroed;
     st->channels_zeroed = zeroed_ch;
     st->threshold = sqrt(max_norm);
-    st->rel_l2 = prune_rel_l2(acc.removed, total);
+    st->rel_l2 = mcz_prune_rel_l2(acc.removed, total);
     return MCZ_OK;
 }

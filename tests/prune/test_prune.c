@@ -1036,6 +1036,7 @@ static Suite *prune_suite(void)
 
     tc = tcase_create("unstructured");
     tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 30); /* large arrays: seconds alone, more on a loaded machine */
     tcase_add_test(tc, unstructured_zeroes_exactly_the_target_count_of_the_smallest);
     tcase_add_test(tc, large_arrays_and_samples_that_mislead_still_select_exactly);
     tcase_add_test(tc, unstructured_rel_l2_is_the_norm_of_what_was_removed);
