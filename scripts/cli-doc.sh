@@ -10,9 +10,11 @@ out=${2:--}
   cat <<'INTRO'
 # Command-line reference
 
-Every tool shares the options of `../shared/DESIGN.md`'s command-line contract:
+The tools share the options of `../shared/DESIGN.md`'s command-line contract:
 `-o PATH` (`-` for standard output), `-f/--force`, `-q`, `-j/--threads N`, `--json`, `--report FILE.json`,
-`--exclude PATTERN`, `--external-data`, `--help`, `--version`. Inputs are ONNX or .mcz, recognised by content;
+`--exclude PATTERN`, `--external-data`, `--help`, `--version`. Each tool takes only those it acts on, as
+its `--help` below lists them: any other option is a usage error (exit 2, "mcz-TOOL: unrecognized option
+'--X'"). Inputs are ONNX or .mcz, recognised by content;
 an output named `*.mcz` gets the container, anything else ONNX. Exit status: 0 success,
 1 failure (bad input, I/O), 2 usage error. Errors read `mcz-TOOL: FILE: what is wrong`.
 

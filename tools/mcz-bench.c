@@ -452,35 +452,37 @@ int main(int argc, char **argv)
      * raise its mmap threshold after the first free and hand later repeats (and memcpy's
      * destination) memory already faulted in, for buffers up to 32 MiB only. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS, {"repeat", required_argument, NULL, OPT_REPEAT},
-        {"onnx", required_argument, NULL, OPT_ONNX}, {"f32", no_argument, NULL, OPT_F32},
-        {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_THREADS,
+        {OPT_REPEAT, 0, "repeat", TOOL_ARG_REQUIRED},
+        {OPT_F32, 0, "f32", TOOL_ARG_NONE},
+        {OPT_ONNX, 0, "onnx", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_QUIET, TOOL_OPTION_JSON, TOOL_OPTION_REPORT, TOOL_OPTION_HELP,
+        TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
+    tool_args args;
+    const char *arg;
     long repeat = 5;
     int f32 = 0;
     const char *onnx = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
         if (opt == OPT_REPEAT) {
-            if (tool_parse_int(optarg, 1, 1000, &repeat) != 0)
-                return tool_usage_error("invalid repeat count '%s' (1..1000)", optarg);
+            if (tool_parse_int(arg, 1, 1000, &repeat) != 0)
+                return tool_usage_error("invalid repeat count '%s' (1..1000)", arg);
         } else if (opt == OPT_ONNX) {
-            onnx = optarg;
+            onnx = arg;
         } else if (opt == OPT_F32) {
             f32 = 1;
-        } else {
-            return tool_usage_error("invalid option");
         }
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input artifact" : "one artifact at a time");
-    if (c.output || c.force || c.nexclude || c.external_data)
-        return tool_usage_error("mcz-bench takes only -j, --repeat, --f32, --onnx, -q, --json "
-                                "and --report");
-    const char *in = argv[optind];
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input artifact"
+                                                    : "one artifact at a time");
+    const char *in = args.operands[0];
     if (!tool_is_mcz_file(in)) {
         tool_error(in, "not an .mcz container (pack it first: mcz-pack MODEL -o OUT.mcz)");
         return TOOL_FAIL;

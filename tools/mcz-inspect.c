@@ -97,30 +97,33 @@ static int inspect(const char *path, const tool_common *c, int tensors, const ch
 int main(int argc, char **argv)
 {
     tool_init("mcz-inspect");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS,
-        {"tensors", no_argument, NULL, OPT_TENSORS},
-        {"tensor", required_argument, NULL, OPT_TENSOR},
-        {"verify", no_argument, NULL, OPT_VERIFY},
-        {"html", required_argument, NULL, OPT_HTML},
-        {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        {OPT_TENSORS, 0, "tensors", TOOL_ARG_NONE},
+        {OPT_TENSOR, 0, "tensor", TOOL_ARG_REQUIRED},
+        {OPT_VERIFY, 0, "verify", TOOL_ARG_NONE},
+        TOOL_OPTION_JSON,
+        {OPT_HTML, 0, "html", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP, TOOL_OPTION_VERSION,
+        TOOL_OPTION_END};
     tool_common c = {0};
+    tool_args args;
+    const char *arg;
     int tensors = 0, verify = 0, opt;
     const char *one = NULL, *html = NULL;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
         switch (opt) {
         case OPT_TENSORS: tensors = 1; break;
-        case OPT_TENSOR: one = optarg; break;
+        case OPT_TENSOR: one = arg; break;
         case OPT_VERIFY: verify = 1; break;
-        case OPT_HTML: html = optarg; break;
-        default: return tool_usage_error("invalid option");
+        case OPT_HTML: html = arg; break;
         }
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
-    const char *path = argv[optind];
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input file" : "one input file at a time");
+    const char *path = args.operands[0];
     if (html) {
         if (tensors || one || verify || c.json)
             return tool_usage_error("--html goes alone (not with --tensors, --tensor, --verify, "

@@ -63,24 +63,28 @@ static void json(FILE *f, const char *in, const char *out, const mcz_pack_stats 
 int main(int argc, char **argv)
 {
     tool_init("mcz-pack");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS, {"level", required_argument, NULL, OPT_LEVEL}, {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_OUTPUT, {OPT_LEVEL, 0, "level", TOOL_ARG_REQUIRED}, TOOL_OPTION_THREADS,
+        TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_JSON, TOOL_OPTION_REPORT,
+        TOOL_OPTION_HELP, TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
+    tool_args args;
+    const char *arg;
     long level = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
-        if (opt != OPT_LEVEL)
-            return tool_usage_error("invalid option");
-        if (tool_parse_int(optarg, 1, 22, &level) != 0)
-            return tool_usage_error("invalid level '%s' (1..22)", optarg);
+        if (tool_parse_int(arg, 1, 22, &level) != 0) /* OPT_LEVEL, the one left */
+            return tool_usage_error("invalid level '%s' (1..22)", arg);
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input model" : "one input model at a time");
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input model"
+                                                    : "one input model at a time");
     if (!c.output)
         return tool_usage_error("no output: use -o OUT.mcz");
-    const char *in = argv[optind];
+    const char *in = args.operands[0];
     mcz_error err = {0};
     double t0 = now();
     mcz_model *m = mcz_model_load_any(in, c.threads, &err);

@@ -229,13 +229,14 @@ static mcz_status write_mcz(mcz_model *m, mcz_partition *p, const char *out,
 int main(int argc, char **argv)
 {
     tool_init("mcz-partition");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS,
-        {"parts", required_argument, NULL, OPT_PARTS},
-        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-        {"balance", required_argument, NULL, OPT_BALANCE},
-        {"cut", required_argument, NULL, OPT_CUT},
-        {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_OUTPUT,
+        {OPT_PARTS, 0, "parts", TOOL_ARG_REQUIRED},
+        {OPT_MAX_BYTES, 0, "max-bytes", TOOL_ARG_REQUIRED},
+        {OPT_BALANCE, 0, "balance", TOOL_ARG_REQUIRED},
+        {OPT_CUT, 0, "cut", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_THREADS, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_JSON,
+        TOOL_OPTION_REPORT, TOOL_OPTION_HELP, TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
     mcz_partition_params prm;
     mcz_partition_default_params(&prm);
@@ -243,30 +244,33 @@ int main(int argc, char **argv)
     const char **cuts = NULL;
     size_t ncuts = 0;
     unsigned long long max_bytes = 0;
+    tool_args args;
+    const char *arg;
     int have_parts = 0, have_max = 0, opt;
     long v;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
         switch (opt) {
         case OPT_PARTS:
-            if (tool_parse_int(optarg, 1, 1000000, &v) != 0)
-                return tool_usage_error("invalid part count '%s' (1 or more)", optarg);
+            if (tool_parse_int(arg, 1, 1000000, &v) != 0)
+                return tool_usage_error("invalid part count '%s' (1 or more)", arg);
             prm.parts = (size_t)v;
             have_parts = 1;
             break;
         case OPT_MAX_BYTES:
-            if (tool_parse_size(optarg, &max_bytes) != 0 || max_bytes == 0)
-                return tool_usage_error("invalid size '%s' (e.g. 4M, 1.5G)", optarg);
+            if (tool_parse_size(arg, &max_bytes) != 0 || max_bytes == 0)
+                return tool_usage_error("invalid size '%s' (e.g. 4M, 1.5G)", arg);
             have_max = 1;
             break;
         case OPT_BALANCE:
-            if (strcmp(optarg, "weights") == 0)
+            if (strcmp(arg, "weights") == 0)
                 prm.balance = MCZ_BALANCE_WEIGHTS;
-            else if (strcmp(optarg, "nodes") == 0)
+            else if (strcmp(arg, "nodes") == 0)
                 prm.balance = MCZ_BALANCE_NODES;
             else
-                return tool_usage_error("invalid --balance '%s' (weights or nodes)", optarg);
+                return tool_usage_error("invalid --balance '%s' (weights or nodes)", arg);
             break;
         case OPT_CUT: {
             const char **n = realloc(cuts, (ncuts + 1) * sizeof *n);
@@ -275,23 +279,19 @@ int main(int argc, char **argv)
                 return TOOL_FAIL;
             }
             cuts = n;
-            cuts[ncuts++] = optarg;
+            cuts[ncuts++] = arg;
             break;
         }
-        default:
-            return tool_usage_error("invalid option");
         }
     }
-    if (optind >= argc)
+    if (args.noperands == 0)
         return tool_usage_error("no input model");
-    if (optind + 1 != argc)
+    if (args.noperands != 1)
         return tool_usage_error("one input model at a time");
     if (!c.output)
         return tool_usage_error("no output: use -o DIR/ (or -o OUT.mcz)");
     if (have_parts + have_max + (ncuts > 0) != 1)
         return tool_usage_error("give exactly one of --parts K, --max-bytes SIZE, --cut TENSOR");
-    if (c.nexclude)
-        return tool_usage_error("--exclude does not apply to partitioning");
     if (c.json && c.report)
         return tool_usage_error("--json and --report: choose one");
     if (strcmp(c.output, "-") == 0)
@@ -304,7 +304,7 @@ int main(int argc, char **argv)
     prm.cuts = cuts;
     prm.ncuts = ncuts;
 
-    const char *path = argv[optind];
+    const char *path = args.operands[0];
     mcz_error err = {0};
     int rc = TOOL_OK;
     mcz_partition *p = NULL;
@@ -358,6 +358,5 @@ out:
     mcz_partition_free(p);
     mcz_model_free(m);
     free(cuts);
-    free(c.exclude);
     return rc;
 }

@@ -29,6 +29,7 @@ static const char usage[] =
     "      --min-elements N leave weights with fewer than N elements as they are\n"
     "      --exclude PAT    leave weights whose name (or consuming node's name) matches the\n"
     "                       glob PAT; repeatable; a PAT matching nothing is an error\n"
+    "      --external-data  ONNX output: every weight in OUTPUT.data, whatever the size\n"
     "  -j, --threads N      threads (0 = all cores, the default)\n"
     "      --json           the report as JSON on standard output (instead of the table)\n"
     "      --report FILE    also write the JSON report to FILE\n"
@@ -178,42 +179,47 @@ static int write_report(const char *path, int force, const char *in, const char 
 int main(int argc, char **argv)
 {
     tool_init("mcz-prune");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS,
-        {"sparsity", required_argument, NULL, OPT_SPARSITY},
-        {"pattern", required_argument, NULL, OPT_PATTERN},
-        {"scope", required_argument, NULL, OPT_SCOPE},
-        {"normalize", no_argument, NULL, OPT_NORMALIZE},
-        {"min-elements", required_argument, NULL, OPT_MIN_ELEMENTS},
-        {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_OUTPUT,
+        {OPT_SPARSITY, 0, "sparsity", TOOL_ARG_REQUIRED},
+        {OPT_PATTERN, 0, "pattern", TOOL_ARG_REQUIRED},
+        {OPT_SCOPE, 0, "scope", TOOL_ARG_REQUIRED},
+        {OPT_NORMALIZE, 0, "normalize", TOOL_ARG_NONE},
+        {OPT_MIN_ELEMENTS, 0, "min-elements", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
+        TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
+        TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
     mcz_prune_params p = mcz_prune_default_params();
     mcz_error err = {0};
+    tool_args args;
+    const char *arg;
     int have_sparsity = 0, opt;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
         switch (opt) {
         case OPT_SPARSITY: {
             char *end;
-            double v = strtod(optarg, &end);
-            if (end == optarg || *end || !(v >= 0 && v < 1))
-                return tool_usage_error("invalid sparsity '%s' (0 <= F < 1)", optarg);
+            double v = strtod(arg, &end);
+            if (end == arg || *end || !(v >= 0 && v < 1))
+                return tool_usage_error("invalid sparsity '%s' (0 <= F < 1)", arg);
             p.sparsity = v;
             have_sparsity = 1;
             break;
         }
         case OPT_PATTERN:
-            if (mcz_prune_parse_pattern(optarg, &p, &err) != MCZ_OK)
+            if (mcz_prune_parse_pattern(arg, &p, &err) != MCZ_OK)
                 return tool_usage_error("%s", err.msg);
             break;
         case OPT_SCOPE:
-            if (strcmp(optarg, "tensor") == 0)
+            if (strcmp(arg, "tensor") == 0)
                 p.scope = MCZ_PRUNE_SCOPE_TENSOR;
-            else if (strcmp(optarg, "global") == 0)
+            else if (strcmp(arg, "global") == 0)
                 p.scope = MCZ_PRUNE_SCOPE_GLOBAL;
             else
-                return tool_usage_error("invalid scope '%s' (tensor or global)", optarg);
+                return tool_usage_error("invalid scope '%s' (tensor or global)", arg);
             break;
         case OPT_NORMALIZE:
             p.normalize = true;
@@ -221,18 +227,17 @@ int main(int argc, char **argv)
         case OPT_MIN_ELEMENTS: {
             unsigned long long v;
             char *end;
-            v = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || optarg[0] == '-')
-                return tool_usage_error("invalid --min-elements '%s'", optarg);
+            v = strtoull(arg, &end, 10);
+            if (end == arg || *end || arg[0] == '-')
+                return tool_usage_error("invalid --min-elements '%s'", arg);
             p.min_elements = v;
             break;
         }
-        default:
-            return tool_usage_error("invalid option");
         }
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input model" : "one input model at a time");
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input model"
+                                                    : "one input model at a time");
     if (!c.output)
         return tool_usage_error("no output: use -o PATH");
     if (p.pattern == MCZ_PRUNE_NM) {
@@ -255,7 +260,7 @@ int main(int argc, char **argv)
     p.nexclude = c.nexclude;
     p.threads = c.threads;
 
-    const char *in = argv[optind];
+    const char *in = args.operands[0];
     mcz_model *m = tool_read_model(in, &err);
     if (!m)
         return tool_fail(&err);

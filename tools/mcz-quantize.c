@@ -37,6 +37,7 @@ static const char usage[] =
     "      --exclude PAT     leave weights whose name (or the name of the node holding or\n"
     "                        consuming them) matches the glob PAT; repeatable; a PAT that\n"
     "                        matches nothing is an error\n"
+    "      --external-data   ONNX output: every weight in OUTPUT.data, whatever the size\n"
     "  -j, --threads N       threads (0 = all cores, the default); the output is the same\n"
     "      --json            the report as JSON on standard output (instead of the table)\n"
     "      --report FILE     also write the JSON report to FILE\n"
@@ -233,46 +234,51 @@ static int write_report(const char *path, int force, const char *in, const char 
 int main(int argc, char **argv)
 {
     tool_init("mcz-quantize");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS,
-        {"bits", required_argument, NULL, OPT_BITS},
-        {"granularity", required_argument, NULL, OPT_GRANULARITY},
-        {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
-        {"symmetric", no_argument, NULL, OPT_SYMMETRIC},
-        {"asymmetric", no_argument, NULL, OPT_ASYMMETRIC},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"target-sqnr", required_argument, NULL, OPT_TARGET_SQNR},
-        {"min-elements", required_argument, NULL, OPT_MIN_ELEMENTS},
-        {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_OUTPUT,
+        {OPT_BITS, 0, "bits", TOOL_ARG_REQUIRED},
+        {OPT_GRANULARITY, 0, "granularity", TOOL_ARG_REQUIRED},
+        {OPT_BLOCK_SIZE, 0, "block-size", TOOL_ARG_REQUIRED},
+        {OPT_SYMMETRIC, 0, "symmetric", TOOL_ARG_NONE},
+        {OPT_ASYMMETRIC, 0, "asymmetric", TOOL_ARG_NONE},
+        {OPT_METHOD, 0, "method", TOOL_ARG_REQUIRED},
+        {OPT_TARGET_SQNR, 0, "target-sqnr", TOOL_ARG_REQUIRED},
+        {OPT_MIN_ELEMENTS, 0, "min-elements", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
+        TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
+        TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
     mcz_quantize_params p = mcz_quantize_default_params();
     mcz_error err = {0};
+    tool_args args;
+    const char *arg;
     int have_granularity = 0, have_block = 0, opt;
     long v;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
         switch (opt) {
         case OPT_BITS:
-            if (tool_parse_int(optarg, 4, 8, &v) != 0 || (v != 4 && v != 8))
-                return tool_usage_error("invalid --bits '%s' (8 or 4)", optarg);
+            if (tool_parse_int(arg, 4, 8, &v) != 0 || (v != 4 && v != 8))
+                return tool_usage_error("invalid --bits '%s' (8 or 4)", arg);
             p.bits = (int)v;
             break;
         case OPT_GRANULARITY:
-            if (strcmp(optarg, "channel") == 0)
+            if (strcmp(arg, "channel") == 0)
                 p.granularity = MCZ_QGRAN_CHANNEL;
-            else if (strcmp(optarg, "tensor") == 0)
+            else if (strcmp(arg, "tensor") == 0)
                 p.granularity = MCZ_QGRAN_TENSOR;
-            else if (strcmp(optarg, "block") == 0)
+            else if (strcmp(arg, "block") == 0)
                 p.granularity = MCZ_QGRAN_BLOCK;
             else
                 return tool_usage_error("invalid --granularity '%s' (channel, tensor or block)",
-                                        optarg);
+                                        arg);
             have_granularity = 1;
             break;
         case OPT_BLOCK_SIZE:
-            if (tool_parse_int(optarg, MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX, &v) != 0)
-                return tool_usage_error("invalid --block-size '%s' (%d..%d)", optarg,
+            if (tool_parse_int(arg, MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX, &v) != 0)
+                return tool_usage_error("invalid --block-size '%s' (%d..%d)", arg,
                                         MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX);
             p.block_size = (uint32_t)v;
             have_block = 1;
@@ -284,19 +290,19 @@ int main(int argc, char **argv)
             p.asymmetric = true;
             break;
         case OPT_METHOD:
-            if (strcmp(optarg, "mse") == 0)
+            if (strcmp(arg, "mse") == 0)
                 p.method = MCZ_QMETHOD_MSE;
-            else if (strcmp(optarg, "minmax") == 0)
+            else if (strcmp(arg, "minmax") == 0)
                 p.method = MCZ_QMETHOD_MINMAX;
             else
-                return tool_usage_error("invalid --method '%s' (mse or minmax)", optarg);
+                return tool_usage_error("invalid --method '%s' (mse or minmax)", arg);
             break;
         case OPT_TARGET_SQNR: {
             char *end;
             errno = 0;
-            double d = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !isfinite(d))
-                return tool_usage_error("invalid --target-sqnr '%s' (a number of dB)", optarg);
+            double d = strtod(arg, &end);
+            if (errno || end == arg || *end || !isfinite(d))
+                return tool_usage_error("invalid --target-sqnr '%s' (a number of dB)", arg);
             p.mixed = true;
             p.target_sqnr_db = d;
             break;
@@ -304,18 +310,17 @@ int main(int argc, char **argv)
         case OPT_MIN_ELEMENTS: {
             char *end;
             errno = 0;
-            unsigned long long n = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return tool_usage_error("invalid --min-elements '%s'", optarg);
+            unsigned long long n = strtoull(arg, &end, 10);
+            if (errno || end == arg || *end || arg[0] == '-')
+                return tool_usage_error("invalid --min-elements '%s'", arg);
             p.min_elements = n;
             break;
         }
-        default:
-            return tool_usage_error("invalid option");
         }
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input model" : "one input model at a time");
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input model"
+                                                    : "one input model at a time");
     if (!c.output)
         return tool_usage_error("no output: use -o PATH");
     if (!have_granularity)
@@ -329,7 +334,7 @@ int main(int argc, char **argv)
     p.nexclude = c.nexclude;
     p.threads = c.threads;
 
-    const char *in = argv[optind];
+    const char *in = args.operands[0];
     mcz_model *m = tool_read_model(in, &err);
     if (!m) {
         free(c.exclude);

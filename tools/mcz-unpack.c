@@ -7,15 +7,17 @@
 #include "tool.h"
 
 static const char usage[] =
-    "Usage: mcz-unpack IN.mcz -o OUT.onnx [--part N] [-f] [-j N] [-q]\n"
+    "Usage: mcz-unpack IN.mcz -o OUT.onnx [--part N] [--external-data] [-f] [-j N] [-q]\n"
     "\n"
     "Give back the ONNX model an .mcz holds, exactly as packed: same graph, same weight\n"
     "placement (initializer, Constant node, subgraph). Weights go to external data\n"
-    "(OUT.onnx.data) when the model is over 2 GiB. With --part N, the partition N of a\n"
-    "model split by mcz-partition -o OUT.mcz (counted from 0) as a model of its own.\n"
+    "(OUT.onnx.data) when the model is over 2 GiB, or always with --external-data. With\n"
+    "--part N, the partition N of a model split by mcz-partition -o OUT.mcz (counted from\n"
+    "0) as a model of its own.\n"
     "\n"
     "  -o, --output PATH  the ONNX model to write ('-' for standard output)\n"
     "      --part N       write partition N instead of the whole model\n"
+    "      --external-data  weights in OUT.onnx.data, whatever the model's size\n"
     "  -j, --threads N    decoding threads (default 0 = all cores)\n"
     "  -f, --force        overwrite an existing output\n"
     "  -q, --quiet        print nothing on success\n"
@@ -29,24 +31,27 @@ enum { OPT_PART = TOOL_OPT_USER };
 int main(int argc, char **argv)
 {
     tool_init("mcz-unpack");
-    static const struct option longopts[] = {
-        TOOL_COMMON_LONGOPTS, {"part", required_argument, NULL, OPT_PART}, {NULL, 0, NULL, 0}};
+    static const tool_option options[] = {
+        TOOL_OPTION_OUTPUT, {OPT_PART, 0, "part", TOOL_ARG_REQUIRED}, TOOL_OPTION_EXTERNAL_DATA,
+        TOOL_OPTION_THREADS, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
+        TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
+    tool_args args;
+    const char *arg;
     int opt;
     long part = -1;
-    while ((opt = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (tool_common_opt(&c, opt, optarg, usage))
+    tool_args_init(&args, argc, argv, options);
+    while ((opt = tool_next_option(&args, &arg)) != -1) {
+        if (tool_common_opt(&c, opt, arg, usage))
             continue;
-        if (opt != OPT_PART)
-            return tool_usage_error("invalid option");
-        if (tool_parse_int(optarg, 0, 65535, &part) != 0)
-            return tool_usage_error("invalid part '%s' (0..65535)", optarg);
+        if (tool_parse_int(arg, 0, 65535, &part) != 0) /* OPT_PART, the one left */
+            return tool_usage_error("invalid part '%s' (0..65535)", arg);
     }
-    if (optind + 1 != argc)
-        return tool_usage_error(optind >= argc ? "no input file" : "one input file at a time");
+    if (args.noperands != 1)
+        return tool_usage_error(args.noperands == 0 ? "no input file" : "one input file at a time");
     if (!c.output)
         return tool_usage_error("no output: use -o OUT.onnx");
-    const char *in = argv[optind];
+    const char *in = args.operands[0];
     if (!mcz_is_container(in)) {
         tool_error(in, "not an .mcz container");
         return TOOL_FAIL;

@@ -129,11 +129,86 @@ int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage)
     case 'h':
         fputs(usage, stdout);
         exit(TOOL_OK);
-    case '?':
-        exit(tool_usage_error("invalid option"));
     default:
         return 0;
     }
+}
+
+void tool_args_init(tool_args *a, int argc, char **argv, const tool_option *opts)
+{
+    *a = (tool_args){.opts = opts, .argc = argc, .argv = argv, .next = 1,
+                     .operands = argv + 1};
+}
+
+static const tool_option *find_long(const tool_option *o, const char *name, size_t len)
+{
+    for (; o->id; o++)
+        if (o->long_name && strlen(o->long_name) == len && strncmp(o->long_name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const tool_option *find_short(const tool_option *o, char c)
+{
+    for (; o->id; o++)
+        if (o->short_name && o->short_name == c)
+            return o;
+    return NULL;
+}
+
+int tool_next_option(tool_args *a, const char **arg)
+{
+    *arg = NULL;
+    if (a->cluster && *a->cluster) { /* "-fq": the options after the first */
+        char c = *a->cluster++;
+        const tool_option *o = find_short(a->opts, c);
+        if (!o)
+            exit(tool_usage_error("unrecognized option '-%c'", c));
+        if (o->arg == TOOL_ARG_REQUIRED) {
+            if (*a->cluster) { /* "-j4" */
+                *arg = a->cluster;
+            } else if (a->next < a->argc) { /* "-j 4" */
+                *arg = a->argv[a->next++];
+            } else {
+                exit(tool_usage_error("option '-%c' requires an argument", c));
+            }
+            a->cluster = NULL;
+        }
+        return o->id;
+    }
+    a->cluster = NULL;
+    while (a->next < a->argc) {
+        char *s = a->argv[a->next++];
+        if (a->options_done || s[0] != '-' || s[1] == '\0') { /* an operand ("-" is one) */
+            a->operands[a->noperands++] = s;
+            continue;
+        }
+        if (s[1] != '-') {
+            a->cluster = s + 1;
+            return tool_next_option(a, arg);
+        }
+        if (s[2] == '\0') { /* "--" */
+            a->options_done = 1;
+            continue;
+        }
+        const char *name = s + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const tool_option *o = find_long(a->opts, name, len);
+        if (!o)
+            exit(tool_usage_error("unrecognized option '--%.*s'", (int)len, name));
+        if (o->arg == TOOL_ARG_NONE && eq)
+            exit(tool_usage_error("option '--%s' doesn't allow an argument", o->long_name));
+        if (o->arg == TOOL_ARG_REQUIRED) {
+            if (eq)
+                *arg = eq + 1;
+            else if (a->next < a->argc)
+                *arg = a->argv[a->next++];
+            else
+                exit(tool_usage_error("option '--%s' requires an argument", o->long_name));
+        }
+        return o->id;
+    }
+    return -1;
 }
 
 void tool_json_str(FILE *f, const char *s)

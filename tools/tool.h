@@ -3,7 +3,6 @@
 #ifndef MCZ_TOOL_H
 #define MCZ_TOOL_H
 
-#include <getopt.h>
 #include <stddef.h>
 
 #include "mcz/load.h"
@@ -11,7 +10,8 @@
 /* Exit status of every tool. */
 enum { TOOL_OK = 0, TOOL_FAIL = 1, TOOL_USAGE = 2 };
 
-/* Options common to every tool (DESIGN.md, "The command-line contract"). */
+/* The values of the common options (DESIGN.md, "The command-line contract"); each tool takes
+ * only those its option table lists (below). */
 typedef struct tool_common {
     const char *output;  /* -o PATH, NULL if absent */
     int force;           /* -f/--force */
@@ -24,27 +24,65 @@ typedef struct tool_common {
     int external_data;   /* --external-data: ONNX outputs keep weights in OUT.data */
 } tool_common;
 
-/* getopt_long ids for the long-only common options; tool-specific ids start at TOOL_OPT_USER. */
-enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION, TOOL_OPT_HELP,
+/* ---- options: every tool's own table --------------------------------------------------
+ * A tool lists exactly the options it acts on, common ones (TOOL_OPTION_*) and its own, in a
+ * tool_option table ending with TOOL_OPTION_END; tool_next_option reads argv against it. Any
+ * other option is a usage error ("mcz-TOOL: unrecognized option '--report'", exit 2). Long
+ * names match exactly (no abbreviations), "--name=VALUE" and "--name VALUE" both work, short
+ * ones cluster ("-fq", "-j4", "-oOUT"), operands may come anywhere, and "--" ends the options. */
+
+/* ids of the common options without a short letter; a tool's own ids start at TOOL_OPT_USER. */
+enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION,
        TOOL_OPT_EXTERNAL, TOOL_OPT_USER = 1100 };
 
-/* The common long options, to splice into a tool's table; short ones are "o:fqj:h". */
-#define TOOL_COMMON_LONGOPTS                                                                   \
-    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},               \
-        {"quiet", no_argument, NULL, 'q'}, {"threads", required_argument, NULL, 'j'},          \
-        {"json", no_argument, NULL, TOOL_OPT_JSON},                                            \
-        {"report", required_argument, NULL, TOOL_OPT_REPORT},                                  \
-        {"exclude", required_argument, NULL, TOOL_OPT_EXCLUDE},                                \
-        {"version", no_argument, NULL, TOOL_OPT_VERSION}, {"help", no_argument, NULL, 'h'},    \
-        {"external-data", no_argument, NULL, TOOL_OPT_EXTERNAL}
-#define TOOL_COMMON_SHORTOPTS "o:fqj:h"
+enum { TOOL_ARG_NONE = 0, TOOL_ARG_REQUIRED = 1 };
+
+typedef struct tool_option {
+    int id;                /* what tool_next_option returns: the short letter, or an id */
+    char short_name;       /* 'o' for -o; 0 for none */
+    const char *long_name; /* "output" for --output; NULL for none */
+    int arg;               /* TOOL_ARG_NONE or TOOL_ARG_REQUIRED */
+} tool_option;
+
+/* The common options (DESIGN.md, "The command-line contract"), for a tool's table. */
+#define TOOL_OPTION_OUTPUT {'o', 'o', "output", TOOL_ARG_REQUIRED}
+#define TOOL_OPTION_FORCE {'f', 'f', "force", TOOL_ARG_NONE}
+#define TOOL_OPTION_QUIET {'q', 'q', "quiet", TOOL_ARG_NONE}
+#define TOOL_OPTION_THREADS {'j', 'j', "threads", TOOL_ARG_REQUIRED}
+#define TOOL_OPTION_JSON {TOOL_OPT_JSON, 0, "json", TOOL_ARG_NONE}
+#define TOOL_OPTION_REPORT {TOOL_OPT_REPORT, 0, "report", TOOL_ARG_REQUIRED}
+#define TOOL_OPTION_EXCLUDE {TOOL_OPT_EXCLUDE, 0, "exclude", TOOL_ARG_REQUIRED}
+#define TOOL_OPTION_EXTERNAL_DATA {TOOL_OPT_EXTERNAL, 0, "external-data", TOOL_ARG_NONE}
+#define TOOL_OPTION_HELP {'h', 'h', "help", TOOL_ARG_NONE}
+#define TOOL_OPTION_VERSION {TOOL_OPT_VERSION, 0, "version", TOOL_ARG_NONE}
+#define TOOL_OPTION_END {0, 0, NULL, 0}
+
+/* Reading argv. After tool_next_option returned -1, the operands (the arguments that are not
+ * options or their values), in their order, are operands[0..noperands). */
+typedef struct tool_args {
+    const tool_option *opts;
+    int argc;
+    char **argv;
+    int next;            /* the argv index read next */
+    const char *cluster; /* the rest of a short-option cluster ("q" of "-fq"), or NULL */
+    int options_done;    /* after "--" */
+    char **operands;     /* argv + 1: operands are moved there as they are met */
+    int noperands;
+} tool_args;
+
+void tool_args_init(tool_args *a, int argc, char **argv, const tool_option *opts);
+
+/* The next option's id, with its value in *arg (NULL when it takes none); -1 when argv is
+ * read. An option the table lacks, a missing value or a value given to an option that takes
+ * none is a usage error: printed, and the tool exits 2. */
+int tool_next_option(tool_args *a, const char **arg);
 
 /* Name used in messages ("mcz-inspect"); set once at start. */
 void tool_init(const char *name);
 const char *tool_name(void);
 
-/* Handle a common option returned by getopt_long. Returns 1 if handled, 0 if not a common
- * option, and exits (0 for --help/--version after printing `usage`, 2 on a bad value). */
+/* Handle a common option returned by tool_next_option. Returns 1 if handled, 0 if not a
+ * common option, and exits (0 for --help/--version after printing `usage`, 2 on a bad value). */
 int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage);
 
 /* "mcz-TOOL: FILE: message" on stderr (FILE may be NULL). */
