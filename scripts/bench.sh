@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# bench.sh - the benchmark suite (issue 7): sizes, tool times and memory, load throughput and
+# bench.sh - the benchmark suite: sizes, tool times and memory, load throughput and
 # size vs error, for generated models (1 MB .. BENCH_MAX) and the real npm-shipped models.
 # Writes docs/benchmarks.md and docs/benchmarks-size-error.svg; every figure in them comes from
-# this script's measurements (the targets of issues 2-7 are checked against them).
+# this script's measurements.
 #
 #   bash scripts/bench.sh            measure (resuming: a model measured before is kept) + report
 #   bash scripts/bench.sh report     only rebuild the report from the measurements so far
@@ -108,7 +108,7 @@ bench_model() { # NAME ONNX REAL(0|1)
     size_rec "$name" xz-9 "$d/m.onnx.xz"
   fi
   rm -f "$d/m.onnx.zst19" "$d/m.onnx.xz"
-  # import alone (mcz-inspect reads the model, payloads untouched) and import + export (issue 2)
+  # import alone (mcz-inspect reads the model, payloads untouched) and import + export
   timed "$name" import 1 "$B/mcz-inspect" "$onnx"
   if [ -x "$B/sample-resave" ]; then
     timed "$name" import-export 1 "$B/sample-resave" "$onnx" "$d/m.resave.onnx" inline
@@ -129,7 +129,7 @@ bench_model() { # NAME ONNX REAL(0|1)
     done
   fi
   # prune's output is the size of its input and is fsync'd: to disk, writing it takes about
-  # as long as pruning; in RAM the time is the tool's own (issue 5's per-core figure)
+  # as long as pruning; in RAM the time is the tool's own (the per-core figure)
   if [ "$(fsize "$onnx")" -ge $((15 * 1048576)) ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
     timed "$name" prune-tmpfs 1 "$B/mcz-prune" -q -f -j 1 --sparsity 0.5 "$onnx" -o "/dev/shm/mcz-bench-$$.onnx"
     rm -f "/dev/shm/mcz-bench-$$.onnx"
@@ -192,7 +192,7 @@ forget() {
   return 0
 }
 
-# float16 / bfloat16 (issue 3): size against zstd -19 / xz -9, weights ratio, 1-thread load
+# float16 / bfloat16: size against zstd -19 / xz -9, weights ratio, 1-thread load
 bench_dtype() { # NAME ONNX DTYPE
   local name=$1 onnx=$2 dt=$3 d=$W/$1
   if [ -f "$d/.done" ]; then echo "== $name: measured before"; return; fi
@@ -212,7 +212,7 @@ bench_dtype() { # NAME ONNX DTYPE
   touch "$d/.done"
 }
 
-# a 4-part .mcz of MODEL (issue 6): partition time and memory, then loading all partitions on
+# a 4-part .mcz of MODEL: partition time and memory, then loading all partitions on
 # 1 thread and on all cores; "not available" when mcz-partition cannot write one
 bench_parts() { # NAME ONNX
   local name=$1 onnx=$2 d=$W/$1-parts4
@@ -370,7 +370,7 @@ report() {
     echo
     echo "Written by \`scripts/bench.sh\` (\`make bench\`) from measurements finished $(date -u -r "$(ls -t "$W"/*/.done | head -n1)" '+%Y-%m-%d %H:%M UTC'); every figure in this file"
     echo "comes from that script's measurements (raw rows: \`\$BENCH_DIR/results/*.tsv\`, outside the"
-    echo "repository), and the targets of issues 2-7 are checked against them at the end of the run"
+    echo "repository), and the targets are checked against them at the end of the run"
     echo "(*Targets*). Generated models measured: $gens. 1 MB = 10^6 bytes; MiB = 2^20."
     echo
     [ -z "${BENCH_NOTE:-}" ] || { echo "Note on this run: $BENCH_NOTE"; echo; }
@@ -484,7 +484,7 @@ report() {
             v[m, "onnx"] / v[m, "mcz"], (v[m, "mcz"] < best ? "smaller by" : "**LARGER** by"), 100 * (v[m, "mcz"] - best) / best * (v[m, "mcz"] < best ? -1 : 1),
             v[m, "int8"], v[m, "int4"], ((m, "prune50") in v ? v[m, "prune50"] : ""), v[m, "prune50-int8"] } }' "$R/sizes.tsv"
     echo
-    echo "### Relative to the .onnx (issues 3, 4, 5)"
+    echo "### Relative to the .onnx"
     echo
     echo "Each artifact's size over the float32 .onnx (targets: int8 ≤ 0.235, int4 ≤ 0.14, prune 50 % ≤ 0.60,"
     echo "prune 50 % + int8 ≤ 0.16 on the real models); *weights raw / stored*: the weights' raw bytes over"
@@ -501,7 +501,7 @@ report() {
             v[m, "int8"] / o, v[m, "int4"] / o, ((m, "prune50") in v ? sprintf("%.3f", v[m, "prune50"] / o) : ""), v[m, "prune50-int8"] / o } }' "$R/sizes.tsv"
     echo
     if [ -f "$R/dtype.tsv" ]; then
-      echo "### Float16 and bfloat16 (issue 3)"
+      echo "### Float16 and bfloat16"
       echo
       echo "\`mcz-sample transformer --dtype float16|bfloat16\`: sizes in bytes, ratios .onnx / compressed,"
       echo "and the 1-thread load (\`mcz-bench -j 1\`, MB/s of output). Target: bfloat16 ≥ 1.5x."
@@ -535,7 +535,7 @@ report() {
             (rn == "" ? "" : sprintf("%.1f", rn / 1024)), ((t1 + 0 > 0 && tn + 0 > 0 && ncpu > 1) ? sprintf("%.2fx", t1 / tn) : ""),
             (mr == 0 ? "" : x > 1.5 ? sprintf("**%.2f**", x) : sprintf("%.2f", x)) } }' "$R/times.tsv"
     echo
-    echo "### Throughput of the tools (issues 3, 4, 5)"
+    echo "### Throughput of the tools"
     echo
     echo "MB/s of weights (their raw bytes, as \`mcz-pack --report\` counts them) over the wall times above."
     echo "Targets: quantize with \`-j $NCPU\` ≥ 100 MB/s (mse) and ≥ 300 MB/s (minmax), prune ≥ 200 MB/s per core,"
@@ -552,7 +552,7 @@ report() {
             r(m, "quantize", 1), r(m, "quantize", ncpu), r(m, "quantize-minmax", ncpu), r(m, "quantize-int4", ncpu),
             r(m, "prune", 1), r(m, "prune", ncpu), r(m, "unpack", 1), r(m, "unpack", ncpu) } }' "$R/times.tsv"
     echo
-    echo "### Import and export memory (issue 2)"
+    echo "### Import and export memory"
     echo
     echo "Peak RSS of importing a model (\`mcz-inspect\`, payloads untouched) and of importing then exporting"
     echo "it (\`sample-resave\`), over the .onnx size: about 1.0 means one copy of the weights (the input's"
@@ -574,7 +574,7 @@ report() {
     echo "included), on 1 thread and $NCPU; memcpy of the same bytes into fresh memory on one thread (the ceiling of"
     echo "one core); the protobuf-c baseline (read + \`onnx__model_proto__unpack\` + weights to float32);"
     echo "\`zstd -dc\` of the \`zstd -3\` .onnx to /dev/null (output MB/s of the .onnx, single-threaded as"
-    echo "zstd decompression is). Targets: loader ≥ zstd -dc; ≥ 1,600 MB/s on one core (issue 3)."
+    echo "zstd decompression is). Targets: loader ≥ zstd -dc; ≥ 1,600 MB/s on one core."
     echo
     awk -F'\t' -v zf="$R/zstd.tsv" -v ncpu="$NCPU" '
       BEGIN { while ((getline l < zf) > 0) { split(l, a, "\t"); if (a[5] > 0) z[a[1]] = a[4] / a[5] / 1e6 } }
@@ -587,7 +587,7 @@ report() {
             v[m, "mcz", 1, "onnx_protobuf_c"], (best < z[m] ? "**" : ""), (z[m] > 0 ? best / z[m] : 0), (best < z[m] ? "**" : ""),
             (best > 0 ? v[m, "mcz", 1, "memcpy"] / best : 0), rss[m, "mcz", ncpu, "load"] / 1048576 } }' "$R/load.tsv"
     echo
-    echo "### int8 artifacts loaded as float32 (issues 4, 7)"
+    echo "### int8 artifacts loaded as float32"
     echo
     echo "\`mcz-bench --f32 -j $NCPU\` on the int8 .mcz: open to every tensor ready as float32 (\`mcz_read_f32\`,"
     echo "tensors shared out to $NCPU threads: int8/int4 codes with quantization parameters dequantized, float"
@@ -604,7 +604,7 @@ report() {
           r = s[m, "memcpy_f32"] > 0 ? s[m, "load_f32"] / s[m, "memcpy_f32"] : 0
           printf "| %s | %d | %.0f | %.0f | %s%.2fx%s | %s | %d |\n", m, b[m, "load_f32"], v[m, "load_f32"], v[m, "memcpy_f32"], (r > 3 ? "**" : ""), r, (r > 3 ? "**" : ""), q[m], u[m] } }' "$R/load.tsv"
     echo
-    echo "### Partitions loaded in parallel (issue 6)"
+    echo "### Partitions loaded in parallel"
     echo
     if [ -f "$R/parts.tsv" ]; then
       echo "\`mcz-partition MODEL --parts 4 -o X.mcz\` of the largest generated transformer, then \`mcz-bench -j $NCPU\`:"

@@ -175,7 +175,7 @@ static mcz_status read_tensor(mcz_file *f, section *sec, size_t i, int64_t **dim
     unsigned pl = p->planes = e[MCZ_E_PLANES];
     p->transform = e[MCZ_E_TRANSFORM];
     p->in_skeleton = flags & MCZ_TF_IN_SKELETON;
-    if (name_len > MCZ_MAX_NAME || rank > MCZ_RANK_MAX)
+    if (name_len > MCZ_MAX_NAME || rank > MCZ_MAX_RANK)
         FAIL(MCZ_ERR_LIMIT, "%s: tensor %zu: name of %u bytes or rank %u over the caps", nm, i,
              name_len, rank);
     const uint8_t *s = take(&sec[MCZ_SEC_NAMES], (uint64_t)name_len + 1);

@@ -155,10 +155,10 @@ mcz_status mcz_describe_tensor(packer *pk, size_t i, mcz_error *err)
 {
     const mcz_weight *w = mcz_pack_weight(pk, i);
     size_t len = strlen(w->name);
-    if (len > MCZ_MAX_NAME || w->rank > (int)MCZ_RANK_MAX)
+    if (len > MCZ_MAX_NAME || w->rank > MCZ_MAX_RANK)
         FAIL(MCZ_ERR_LIMIT, "%s: weight '%.64s...': name of %zu bytes or rank %d beyond the "
-             "format's caps (%u, %u)", pk->path, w->name, len, w->rank, MCZ_MAX_NAME,
-             MCZ_RANK_MAX);
+             "format's caps (%u, %d)", pk->path, w->name, len, w->rank, MCZ_MAX_NAME,
+             MCZ_MAX_RANK);
     uint8_t *e = pk->entries + i * MCZ_ENTRY_SIZE;
     mcz_wr32(e + MCZ_E_NAME_LEN, (uint32_t)len);
     mcz_wr32(e + MCZ_E_DTYPE, (uint32_t)w->dtype);

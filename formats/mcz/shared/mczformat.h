@@ -38,7 +38,7 @@ enum { MCZ_E_NAME_LEN = 0, MCZ_E_DTYPE = 4, MCZ_E_RANK = 8, MCZ_E_ENCODING = 12,
 #define MCZ_MAX_SECTIONS 64u
 #define MCZ_MAX_INDEX ((uint64_t)1 << 30)
 #define MCZ_MAX_BLOCK (1u << 24)
-#define MCZ_RANK_MAX 32u
+#define MCZ_MAX_RANK 32 /* as mcz/model.h: the same definition */
 #define MCZ_MAX_PARTS 65536u
 #define MCZ_MAX_PART_NAMES (1u << 20)
 
