@@ -165,15 +165,62 @@ static void print_table(FILE *f, mcz_model *m, const mcz_prune_params *p,
     fputc('\n', f);
 }
 
-static int write_report(const char *path, int force, const char *in, const char *out,
-                        mcz_model *m, const mcz_prune_params *p, const tool_common *c,
-                        const mcz_prune_report *r)
+/* The pass as tool_run_pass runs it. */
+typedef struct prune_pass {
+    mcz_prune_params p;
+    const tool_common *c;
+    unsigned char *was_external; /* per weight, before pruning */
+    mcz_prune_report *rep;
+} prune_pass;
+
+static mcz_status pass_run(void *ctx, mcz_model *m, mcz_progress_fn fn, void *fctx,
+                           mcz_error *err)
 {
-    tool_text t;
-    if (tool_text_open(&t, path) != TOOL_OK)
-        return TOOL_FAIL;
-    print_json(t.f, in, out, m, p, c, r);
-    return tool_text_write(&t, path, force);
+    prune_pass *x = ctx;
+    /* weights stored as external data: a pruned one is written back as external data too
+     * (replacing a weight's values makes it inline) */
+    size_t nw = mcz_model_weight_count(m);
+    if (!(x->was_external = calloc(nw ? nw : 1, 1))) {
+        err->code = MCZ_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "%s: out of memory", mcz_model_path(m));
+        return MCZ_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < nw; i++)
+        x->was_external[i] = mcz_model_weight(m, i)->external;
+    x->p.progress = fn;
+    x->p.progress_ctx = fctx;
+    return mcz_prune_model(m, &x->p, &x->rep, err);
+}
+
+static int pass_changed(void *ctx)
+{
+    const prune_pass *x = ctx;
+    for (size_t i = 0; i < x->rep->n; i++)
+        if (x->rep->w[i].changed)
+            return 1;
+    return 0;
+}
+
+static int pass_external(void *ctx, mcz_model *m)
+{
+    const prune_pass *x = ctx;
+    (void)m;
+    for (size_t i = 0; i < x->rep->n; i++)
+        if (x->rep->w[i].changed && x->was_external[x->rep->w[i].weight])
+            return 1;
+    return 0;
+}
+
+static void pass_json(void *ctx, FILE *f, const char *in, const char *out, mcz_model *m)
+{
+    const prune_pass *x = ctx;
+    print_json(f, in, out, m, &x->p, x->c, x->rep);
+}
+
+static void pass_table(void *ctx, FILE *f, mcz_model *m)
+{
+    const prune_pass *x = ctx;
+    print_table(f, m, &x->p, x->rep);
 }
 
 int main(int argc, char **argv)
@@ -226,9 +273,7 @@ int main(int argc, char **argv)
             break;
         case OPT_MIN_ELEMENTS: {
             unsigned long long v;
-            char *end;
-            v = strtoull(arg, &end, 10);
-            if (end == arg || *end || arg[0] == '-')
+            if (tool_parse_count(arg, &v) != 0)
                 return tool_usage_error("invalid --min-elements '%s'", arg);
             p.min_elements = v;
             break;
@@ -260,60 +305,15 @@ int main(int argc, char **argv)
     p.nexclude = c.nexclude;
     p.threads = c.threads;
 
-    const char *in = args.operands[0];
-    mcz_model *m = tool_read_model(in, &err);
-    if (!m)
-        return tool_fail(&err);
-    /* weights stored as external data: a pruned one is written back as external data too
-     * (replacing a weight's values makes it inline) */
-    size_t nw = mcz_model_weight_count(m);
-    unsigned char *was_external = calloc(nw ? nw : 1, 1);
-    if (!was_external) {
-        tool_error(in, "out of memory");
-        mcz_model_free(m);
-        return TOOL_FAIL;
-    }
-    for (size_t i = 0; i < nw; i++)
-        was_external[i] = mcz_model_weight(m, i)->external;
-    mcz_prune_report *rep = NULL;
-    uint64_t todo_items, todo_bytes;
-    tool_candidate_totals(m, p.min_elements, &todo_items, &todo_bytes);
-    progress *bar = progress_start("prune", todo_items, todo_bytes, c.quiet);
-    p.progress = progress_callback;
-    p.progress_ctx = bar;
-    mcz_status s = mcz_prune_model(m, &p, &rep, &err);
-    progress_done(bar);
-    if (s != MCZ_OK) {
-        int rc = tool_fail(&err);
-        mcz_model_free(m);
-        free(c.exclude);
-        free(was_external);
-        return s == MCZ_ERR_NOT_FOUND || s == MCZ_ERR_ARG ? TOOL_USAGE : rc;
-    }
-    int external = 0, changed = 0, any_external = 0;
-    for (size_t i = 0; i < nw; i++)
-        any_external |= was_external[i];
-    for (size_t i = 0; i < rep->n; i++) {
-        changed |= rep->w[i].changed;
-        if (rep->w[i].changed && was_external[rep->w[i].weight])
-            external = 1;
-    }
-    free(was_external);
-    int rc;
-    if (!changed && !any_external && tool_is_onnx_output(c.output) && !tool_is_mcz_file(in))
-        rc = tool_copy_file(in, &c); /* nothing changed: the very same bytes */
-    else
-        rc = tool_write_model(m, &c, external);
-    if (rc == TOOL_OK && c.report)
-        rc = write_report(c.report, c.force, in, c.output, m, &p, &c, rep);
-    if (rc == TOOL_OK && !c.quiet) {
-        if (c.json)
-            print_json(stdout, in, c.output, m, &p, &c, rep);
-        else
-            print_table(to_stdout ? stderr : stdout, m, &p, rep);
-    }
-    mcz_prune_report_free(rep);
-    mcz_model_free(m);
+    prune_pass x = {.p = p, .c = &c};
+    tool_pass ps = {.verb = "prune", .min_elements = p.min_elements, .ctx = &x, .run = pass_run,
+                    .usage_errors = TOOL_STATUS_BIT(MCZ_ERR_NOT_FOUND) |
+                                    TOOL_STATUS_BIT(MCZ_ERR_ARG),
+                    .changed = pass_changed, .external = pass_external, .json = pass_json,
+                    .table = pass_table};
+    int rc = tool_run_pass(&c, args.operands[0], &ps);
+    mcz_prune_report_free(x.rep);
+    free(x.was_external);
     free(c.exclude);
     return rc;
 }

@@ -221,14 +221,47 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
                 r->threads == 1 ? "" : "s", (double)r->bytes_before / 1e6 / r->seconds);
 }
 
-static int write_report(const char *path, int force, const char *in, const char *out,
-                        const mcz_quantize_params *p, const mcz_quantize_report *r)
+/* The pass as tool_run_pass runs it. */
+typedef struct quantize_pass {
+    mcz_quantize_params p;
+    int any_external;          /* a weight was stored as external data before quantizing */
+    mcz_quantize_report *rep;
+} quantize_pass;
+
+static mcz_status pass_run(void *ctx, mcz_model *m, mcz_progress_fn fn, void *fctx,
+                           mcz_error *err)
 {
-    tool_text t;
-    if (tool_text_open(&t, path) != TOOL_OK)
-        return TOOL_FAIL;
-    print_json(t.f, in, out, p, r);
-    return tool_text_write(&t, path, force);
+    quantize_pass *x = ctx;
+    for (size_t i = 0; i < mcz_model_weight_count(m); i++)
+        x->any_external |= mcz_model_weight(m, i)->external;
+    x->p.progress = fn;
+    x->p.progress_ctx = fctx;
+    return mcz_quantize_model(m, &x->p, &x->rep, err);
+}
+
+static int pass_changed(void *ctx)
+{
+    return ((const quantize_pass *)ctx)->rep->quantized != 0;
+}
+
+/* any weight stored as external data: the output keeps external data */
+static int pass_external(void *ctx, mcz_model *m)
+{
+    (void)m;
+    return ((const quantize_pass *)ctx)->any_external;
+}
+
+static void pass_json(void *ctx, FILE *f, const char *in, const char *out, mcz_model *m)
+{
+    const quantize_pass *x = ctx;
+    (void)m;
+    print_json(f, in, out, &x->p, x->rep);
+}
+
+static void pass_table(void *ctx, FILE *f, mcz_model *m)
+{
+    (void)m;
+    print_table(f, ((const quantize_pass *)ctx)->rep);
 }
 
 int main(int argc, char **argv)
@@ -249,7 +282,6 @@ int main(int argc, char **argv)
         TOOL_OPTION_VERSION, TOOL_OPTION_END};
     tool_common c = {0};
     mcz_quantize_params p = mcz_quantize_default_params();
-    mcz_error err = {0};
     tool_args args;
     const char *arg;
     int have_granularity = 0, have_block = 0, opt;
@@ -308,10 +340,8 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_MIN_ELEMENTS: {
-            char *end;
-            errno = 0;
-            unsigned long long n = strtoull(arg, &end, 10);
-            if (errno || end == arg || *end || arg[0] == '-')
+            unsigned long long n;
+            if (tool_parse_count(arg, &n) != 0)
                 return tool_usage_error("invalid --min-elements '%s'", arg);
             p.min_elements = n;
             break;
@@ -334,44 +364,13 @@ int main(int argc, char **argv)
     p.nexclude = c.nexclude;
     p.threads = c.threads;
 
-    const char *in = args.operands[0];
-    mcz_model *m = tool_read_model(in, &err);
-    if (!m) {
-        free(c.exclude);
-        return tool_fail(&err);
-    }
-    int any_external = 0;
-    for (size_t i = 0; i < mcz_model_weight_count(m); i++)
-        any_external |= mcz_model_weight(m, i)->external;
-    mcz_quantize_report *rep = NULL;
-    uint64_t todo_items, todo_bytes;
-    tool_candidate_totals(m, p.min_elements, &todo_items, &todo_bytes);
-    progress *bar = progress_start("quantize", todo_items, todo_bytes, c.quiet);
-    p.progress = progress_callback;
-    p.progress_ctx = bar;
-    mcz_status s = mcz_quantize_model(m, &p, &rep, &err);
-    progress_done(bar);
-    if (s != MCZ_OK) {
-        int rc = tool_fail(&err);
-        mcz_model_free(m);
-        free(c.exclude);
-        return s == MCZ_ERR_NOT_FOUND ? TOOL_USAGE : rc;
-    }
-    int rc;
-    if (!rep->quantized && !any_external && tool_is_onnx_output(c.output) && !tool_is_mcz_file(in))
-        rc = tool_copy_file(in, &c); /* nothing quantized now: the very same bytes */
-    else
-        rc = tool_write_model(m, &c, any_external);
-    if (rc == TOOL_OK && c.report)
-        rc = write_report(c.report, c.force, in, c.output, &p, rep);
-    if (rc == TOOL_OK && !c.quiet) {
-        if (c.json)
-            print_json(stdout, in, c.output, &p, rep);
-        else
-            print_table(to_stdout ? stderr : stdout, rep);
-    }
-    mcz_quantize_report_free(rep);
-    mcz_model_free(m);
+    quantize_pass x = {.p = p};
+    tool_pass ps = {.verb = "quantize", .min_elements = p.min_elements, .ctx = &x,
+                    .run = pass_run, .usage_errors = TOOL_STATUS_BIT(MCZ_ERR_NOT_FOUND),
+                    .changed = pass_changed, .external = pass_external, .json = pass_json,
+                    .table = pass_table};
+    int rc = tool_run_pass(&c, args.operands[0], &ps);
+    mcz_quantize_report_free(x.rep);
     free(c.exclude);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "mcz/outfile.h"
 #include "mcz/pack.h"
 #include "mcz/roles.h"
+#include "progress.h"
 #include "tool.h"
 
 static int has_suffix(const char *s, const char *suf)
@@ -142,4 +143,58 @@ void tool_json_num(FILE *f, double v, int digits)
         fprintf(f, "%.*g", digits, v);
     else
         fputs("null", f);
+}
+
+int tool_run_pass(const tool_common *c, const char *in, const tool_pass *ps)
+{
+    mcz_error err = {0};
+    mcz_model *m = tool_read_model(in, &err);
+    if (!m)
+        return tool_fail(&err);
+    int any_external = 0;
+    for (size_t i = 0; i < mcz_model_weight_count(m); i++)
+        any_external |= mcz_model_weight(m, i)->external;
+    uint64_t todo_items, todo_bytes;
+    tool_candidate_totals(m, ps->min_elements, &todo_items, &todo_bytes);
+    progress *bar = progress_start(ps->verb, todo_items, todo_bytes, c->quiet);
+    mcz_status s = ps->run(ps->ctx, m, progress_callback, bar, &err);
+    progress_done(bar);
+    if (s != MCZ_OK) {
+        int rc = tool_fail(&err);
+        mcz_model_free(m);
+        return ps->usage_errors & TOOL_STATUS_BIT(s) ? TOOL_USAGE : rc;
+    }
+    int rc;
+    if (!ps->changed(ps->ctx) && !any_external && tool_is_onnx_output(c->output) &&
+        !tool_is_mcz_file(in))
+        rc = tool_copy_file(in, c); /* nothing changed: the very same bytes */
+    else
+        rc = tool_write_model(m, c, ps->external(ps->ctx, m));
+    if (rc == TOOL_OK && c->report) {
+        tool_text t;
+        rc = tool_text_open(&t, c->report);
+        if (rc == TOOL_OK) {
+            ps->json(ps->ctx, t.f, in, c->output, m);
+            rc = tool_text_write(&t, c->report, c->force);
+        }
+    }
+    if (rc == TOOL_OK && !c->quiet) {
+        if (c->json)
+            ps->json(ps->ctx, stdout, in, c->output, m);
+        else
+            ps->table(ps->ctx, strcmp(c->output, "-") == 0 ? stderr : stdout, m);
+    }
+    mcz_model_free(m);
+    return rc;
+}
+
+int tool_parse_count(const char *s, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
 }

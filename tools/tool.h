@@ -154,4 +154,31 @@ void tool_json_num(FILE *f, double v, int digits);
  * at least `min_elements` elements. For progress totals; 0, 0 on error. */
 void tool_candidate_totals(mcz_model *m, uint64_t min_elements, uint64_t *items,
                            uint64_t *bytes);
+
+/* A pass that rewrites a model's weights in place (mcz-prune, mcz-quantize), as the tool
+ * describes it to tool_run_pass, which does the rest: read the input, show progress, run,
+ * write the output (the input's very bytes when nothing changed and nothing is external),
+ * write --report, print the JSON or the table. */
+typedef struct tool_pass {
+    const char *verb;      /* the progress label */
+    uint64_t min_elements; /* for the progress totals */
+    void *ctx;             /* the tool's parameters and, once run, its report */
+    /* Run on m, reporting progress through (fn, fctx). A status in usage_errors (a bit per
+     * mcz_status) makes the tool's exit status TOOL_USAGE. */
+    mcz_status (*run)(void *ctx, mcz_model *m, mcz_progress_fn fn, void *fctx, mcz_error *err);
+    unsigned usage_errors;
+    int (*changed)(void *ctx);                 /* did the pass change any weight? */
+    int (*external)(void *ctx, mcz_model *m);  /* write the output with external data? */
+    void (*json)(void *ctx, FILE *f, const char *in, const char *out, mcz_model *m);
+    void (*table)(void *ctx, FILE *f, mcz_model *m);
+} tool_pass;
+
+/* The usage_errors bit of a status. */
+#define TOOL_STATUS_BIT(s) (1u << (s))
+
+/* Run `ps` on the model at `in` with the common options `c`. Returns a tool exit status. */
+int tool_run_pass(const tool_common *c, const char *in, const tool_pass *ps);
+
+/* Parse an unsigned count ("0" up to UINT64_MAX, no sign). Returns 0 on success. */
+int tool_parse_count(const char *s, unsigned long long *out);
 #endif
