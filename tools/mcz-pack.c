@@ -79,11 +79,9 @@ int main(int argc, char **argv)
         if (tool_parse_int(arg, 1, 22, &level) != 0) /* OPT_LEVEL, the one left */
             return tool_usage_error("invalid level '%s' (1..22)", arg);
     }
-    if (args.noperands != 1)
-        return tool_usage_error(args.noperands == 0 ? "no input model"
-                                                    : "one input model at a time");
-    if (!c.output)
-        return tool_usage_error("no output: use -o OUT.mcz");
+    int io = tool_want_io(&args, &c, "model", "OUT.mcz");
+    if (io != TOOL_OK)
+        return io;
     const char *in = args.operands[0];
     mcz_error err = {0};
     double t0 = now();

@@ -40,7 +40,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
-enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE, OPT_MIN_ELEMENTS };
+enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE };
 
 static void shape_str(const mcz_weight *w, char *buf, size_t cap)
 {
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
         {OPT_PATTERN, 0, "pattern", TOOL_ARG_REQUIRED},
         {OPT_SCOPE, 0, "scope", TOOL_ARG_REQUIRED},
         {OPT_NORMALIZE, 0, "normalize", TOOL_ARG_NONE},
-        {OPT_MIN_ELEMENTS, 0, "min-elements", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_MIN_ELEMENTS,
         TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
         TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
         TOOL_OPTION_VERSION, TOOL_OPTION_END};
@@ -271,20 +271,13 @@ int main(int argc, char **argv)
         case OPT_NORMALIZE:
             p.normalize = true;
             break;
-        case OPT_MIN_ELEMENTS: {
-            unsigned long long v;
-            if (tool_parse_count(arg, &v) != 0)
-                return tool_usage_error("invalid --min-elements '%s'", arg);
-            p.min_elements = v;
-            break;
-        }
         }
     }
-    if (args.noperands != 1)
-        return tool_usage_error(args.noperands == 0 ? "no input model"
-                                                    : "one input model at a time");
-    if (!c.output)
-        return tool_usage_error("no output: use -o PATH");
+    int io = tool_want_io(&args, &c, "model", "PATH");
+    if (io != TOOL_OK)
+        return io;
+    if (c.have_min_elements)
+        p.min_elements = c.min_elements;
     if (p.pattern == MCZ_PRUNE_NM) {
         double implied = (double)p.nm_n / p.nm_m;
         if (have_sparsity && fabs(p.sparsity - implied) > 1e-9)

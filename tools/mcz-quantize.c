@@ -50,7 +50,7 @@ static const char usage[] =
 
 enum {
     OPT_BITS = TOOL_OPT_USER, OPT_GRANULARITY, OPT_BLOCK_SIZE, OPT_SYMMETRIC, OPT_ASYMMETRIC,
-    OPT_METHOD, OPT_TARGET_SQNR, OPT_MIN_ELEMENTS
+    OPT_METHOD, OPT_TARGET_SQNR
 };
 
 static void shape_str(const mcz_quantize_result *w, char *buf, size_t cap)
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
         {OPT_ASYMMETRIC, 0, "asymmetric", TOOL_ARG_NONE},
         {OPT_METHOD, 0, "method", TOOL_ARG_REQUIRED},
         {OPT_TARGET_SQNR, 0, "target-sqnr", TOOL_ARG_REQUIRED},
-        {OPT_MIN_ELEMENTS, 0, "min-elements", TOOL_ARG_REQUIRED},
+        TOOL_OPTION_MIN_ELEMENTS,
         TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
         TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
         TOOL_OPTION_VERSION, TOOL_OPTION_END};
@@ -339,20 +339,13 @@ int main(int argc, char **argv)
             p.target_sqnr_db = d;
             break;
         }
-        case OPT_MIN_ELEMENTS: {
-            unsigned long long n;
-            if (tool_parse_count(arg, &n) != 0)
-                return tool_usage_error("invalid --min-elements '%s'", arg);
-            p.min_elements = n;
-            break;
-        }
         }
     }
-    if (args.noperands != 1)
-        return tool_usage_error(args.noperands == 0 ? "no input model"
-                                                    : "one input model at a time");
-    if (!c.output)
-        return tool_usage_error("no output: use -o PATH");
+    int io = tool_want_io(&args, &c, "model", "PATH");
+    if (io != TOOL_OK)
+        return io;
+    if (c.have_min_elements)
+        p.min_elements = c.min_elements;
     if (!have_granularity)
         p.granularity = p.bits == 4 ? MCZ_QGRAN_BLOCK : MCZ_QGRAN_CHANNEL;
     if (have_block && p.granularity != MCZ_QGRAN_BLOCK)

@@ -47,10 +47,9 @@ int main(int argc, char **argv)
         if (tool_parse_int(arg, 0, 65535, &part) != 0) /* OPT_PART, the one left */
             return tool_usage_error("invalid part '%s' (0..65535)", arg);
     }
-    if (args.noperands != 1)
-        return tool_usage_error(args.noperands == 0 ? "no input file" : "one input file at a time");
-    if (!c.output)
-        return tool_usage_error("no output: use -o OUT.onnx");
+    int io = tool_want_io(&args, &c, "file", "OUT.onnx");
+    if (io != TOOL_OK)
+        return io;
     const char *in = args.operands[0];
     if (!mcz_is_container(in)) {
         tool_error(in, "not an .mcz container");

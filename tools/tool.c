@@ -123,6 +123,11 @@ int tool_common_opt(tool_common *c, int opt, const char *arg, const char *usage)
     case TOOL_OPT_EXTERNAL:
         c->external_data = 1;
         return 1;
+    case TOOL_OPT_MIN_ELEMENTS:
+        if (tool_parse_count(arg, &c->min_elements) != 0)
+            exit(tool_usage_error("invalid --min-elements '%s'", arg));
+        c->have_min_elements = 1;
+        return 1;
     case TOOL_OPT_VERSION:
         printf("%s (mcz) %s\n", g_name, MCZ_TOOL_VERSION);
         exit(TOOL_OK);
@@ -245,4 +250,16 @@ const char *tool_bytes(unsigned long long n, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%.2f %s", v, units[u]);
     return buf;
+}
+
+int tool_want_io(const tool_args *a, const tool_common *c, const char *what,
+                 const char *out_hint)
+{
+    if (a->noperands == 0)
+        return tool_usage_error("no input %s", what);
+    if (a->noperands != 1)
+        return tool_usage_error("one input %s at a time", what);
+    if (!c->output)
+        return tool_usage_error("no output: use -o %s", out_hint);
+    return TOOL_OK;
 }

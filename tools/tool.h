@@ -22,6 +22,8 @@ typedef struct tool_common {
     const char **exclude;/* --exclude PATTERN (repeatable) */
     size_t nexclude;
     int external_data;   /* --external-data: ONNX outputs keep weights in OUT.data */
+    int have_min_elements;              /* --min-elements N given */
+    unsigned long long min_elements;    /* its N */
 } tool_common;
 
 /* ---- options: every tool's own table --------------------------------------------------
@@ -33,7 +35,7 @@ typedef struct tool_common {
 
 /* ids of the common options without a short letter; a tool's own ids start at TOOL_OPT_USER. */
 enum { TOOL_OPT_JSON = 1000, TOOL_OPT_REPORT, TOOL_OPT_EXCLUDE, TOOL_OPT_VERSION,
-       TOOL_OPT_EXTERNAL, TOOL_OPT_USER = 1100 };
+       TOOL_OPT_EXTERNAL, TOOL_OPT_MIN_ELEMENTS, TOOL_OPT_USER = 1100 };
 
 enum { TOOL_ARG_NONE = 0, TOOL_ARG_REQUIRED = 1 };
 
@@ -53,6 +55,7 @@ typedef struct tool_option {
 #define TOOL_OPTION_REPORT {TOOL_OPT_REPORT, 0, "report", TOOL_ARG_REQUIRED}
 #define TOOL_OPTION_EXCLUDE {TOOL_OPT_EXCLUDE, 0, "exclude", TOOL_ARG_REQUIRED}
 #define TOOL_OPTION_EXTERNAL_DATA {TOOL_OPT_EXTERNAL, 0, "external-data", TOOL_ARG_NONE}
+#define TOOL_OPTION_MIN_ELEMENTS {TOOL_OPT_MIN_ELEMENTS, 0, "min-elements", TOOL_ARG_REQUIRED}
 #define TOOL_OPTION_HELP {'h', 'h', "help", TOOL_ARG_NONE}
 #define TOOL_OPTION_VERSION {TOOL_OPT_VERSION, 0, "version", TOOL_ARG_NONE}
 #define TOOL_OPTION_END {0, 0, NULL, 0}
@@ -90,6 +93,12 @@ void tool_error(const char *file, const char *fmt, ...) __attribute__((format(pr
 
 /* Print an mcz_error (its message already names the file). Returns TOOL_FAIL. */
 int tool_fail(const mcz_error *e);
+
+/* The operands and -o of a tool that reads one input and writes one output: a usage error
+ * (returned) unless there is exactly one operand ("no input WHAT", "one input WHAT at a
+ * time") and c->output is set ("no output: use -o OUT_HINT"); else TOOL_OK. */
+int tool_want_io(const tool_args *a, const tool_common *c, const char *what,
+                 const char *out_hint);
 
 /* Usage error: message, a hint to --help, returns TOOL_USAGE. */
 int tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
