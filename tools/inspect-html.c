@@ -229,7 +229,7 @@ static void weight_row(FILE *o, const inspect_report *r, size_t i, const row *w,
 {
     const inspect_tensor *t = &r->tensors[i];
     char shp[256];
-    inspect_shape_str(t->rank, t->dims, shp, sizeof shp);
+    tool_shape_str(t->rank, t->dims, shp, sizeof shp);
     fprintf(o, "<tr><td class=n>%zu</td><td class=name>", i);
     esc(o, t->name);
     fprintf(o, "</td><td>%s</td><td>", mcz_dtype_name(t->dtype));

@@ -20,15 +20,6 @@ const char *const inspect_location_names[INSPECT_NLOC] = {
 
 /* ---- small shared helpers ------------------------------------------------------------------ */
 
-void inspect_shape_str(int rank, const int64_t *dims, char *buf, size_t cap)
-{
-    size_t p = (size_t)snprintf(buf, cap, "[");
-    for (int d = 0; d < rank && p < cap; d++)
-        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)dims[d]);
-    if (p < cap)
-        snprintf(buf + p, cap - p, "]");
-}
-
 void inspect_scheme_str(int32_t dtype, int axis, uint32_t block_size, char *buf, size_t cap)
 {
     if (axis < 0)

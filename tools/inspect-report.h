@@ -143,8 +143,6 @@ long inspect_report_find(const inspect_report *r, const char *name);
 /* Decode tensor i for --tensor. Returns a tool exit status, having printed any error. */
 int inspect_report_detail(const inspect_report *r, size_t i, inspect_detail *d);
 
-/* "[1,3,224,224]" into buf (cap bytes). */
-void inspect_shape_str(int rank, const int64_t *dims, char *buf, size_t cap);
 
 /* How codes of `dtype` dequantize, as mcz-quantize --granularity names it: "int8 channel
  * (axis 0)", "uint4 block 32 (axis 1)", "int8 tensor". */

@@ -185,7 +185,7 @@ void inspect_text_tensors(const inspect_report *r)
                "WEIGHT OF", "BYTES");
         for (size_t i = 0; i < r->tensor_count; i++) {
             const inspect_tensor *t = &r->tensors[i];
-            inspect_shape_str(t->rank, t->dims, shp, sizeof shp);
+            tool_shape_str(t->rank, t->dims, shp, sizeof shp);
             role_str(t, role, sizeof role);
             printf("%-48s %-9s %-22s %-21s %-16s %12llu%s\n", t->name, mcz_dtype_name(t->dtype),
                    shp, inspect_location_names[t->location], role,
@@ -198,7 +198,7 @@ void inspect_text_tensors(const inspect_report *r)
            "QUANTIZATION", "RAW", "STORED", "RATIO", np ? "  PART" : "");
     for (size_t i = 0; i < r->tensor_count; i++) {
         const inspect_tensor *t = &r->tensors[i];
-        inspect_shape_str(t->rank, t->dims, shp, sizeof shp);
+        tool_shape_str(t->rank, t->dims, shp, sizeof shp);
         printf("%-48s %-9s %-22s %-8s %-24s %12llu %12llu %7.3f", t->name,
                mcz_dtype_name(t->dtype), shp, t->in_skeleton ? "skeleton" : t->encoding,
                t->quantized ? t->scheme : "-", (unsigned long long)t->raw_bytes,
@@ -263,7 +263,7 @@ void inspect_text_tensor(const inspect_report *r, size_t i, const inspect_detail
 {
     const inspect_tensor *t = &r->tensors[i];
     char shp[512], b1[32], b2[32];
-    inspect_shape_str(t->rank, t->dims, shp, sizeof shp);
+    tool_shape_str(t->rank, t->dims, shp, sizeof shp);
     if (!r->is_mcz) {
         tensor_onnx(t, shp);
         return;

@@ -42,18 +42,23 @@ static const char usage[] =
 
 enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE };
 
-static void shape_str(const mcz_weight *w, char *buf, size_t cap)
-{
-    size_t p = (size_t)snprintf(buf, cap, "[");
-    for (int d = 0; d < w->rank && p < cap; d++)
-        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)w->dims[d]);
-    if (p < cap)
-        snprintf(buf + p, cap - p, "]");
-}
-
 static double frac(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 0.0;
+}
+
+/* The values of "sparsity_before" (its key already written), "sparsity", "threshold" and
+ * "rel_l2", for one weight or the totals. */
+static void json_sparsity(FILE *f, uint64_t zeros_before, uint64_t zeros, uint64_t count,
+                          double threshold, double rel_l2)
+{
+    tool_json_num(f, frac(zeros_before, count), 9);
+    fputs(", \"sparsity\": ", f);
+    tool_json_num(f, frac(zeros, count), 9);
+    fputs(", \"threshold\": ", f);
+    tool_json_num(f, threshold, 9);
+    fputs(", \"rel_l2\": ", f);
+    tool_json_num(f, rel_l2, 9);
 }
 
 static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
@@ -98,13 +103,7 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
                    "\"sparsity_before\": ",
                 w->axis, (unsigned long long)w->zeros_before, (unsigned long long)w->zeros_after,
                 (unsigned long long)w->target);
-        tool_json_num(f, frac(w->zeros_before, w->count), 9);
-        fputs(", \"sparsity\": ", f);
-        tool_json_num(f, frac(w->zeros_after, w->count), 9);
-        fputs(", \"threshold\": ", f);
-        tool_json_num(f, w->threshold, 9);
-        fputs(", \"rel_l2\": ", f);
-        tool_json_num(f, w->rel_l2, 9);
+        json_sparsity(f, w->zeros_before, w->zeros_after, w->count, w->threshold, w->rel_l2);
         if (p->pattern == MCZ_PRUNE_CHANNEL)
             fprintf(f, ", \"channels\": %llu, \"channels_zeroed\": %llu",
                     (unsigned long long)w->channels, (unsigned long long)w->channels_zeroed);
@@ -115,13 +114,7 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
             r->pruned, r->n - r->pruned, (unsigned long long)r->count,
             (unsigned long long)r->zeros_before, (unsigned long long)r->zeros_after,
             (unsigned long long)r->target);
-    tool_json_num(f, frac(r->zeros_before, r->count), 9);
-    fputs(", \"sparsity\": ", f);
-    tool_json_num(f, frac(r->zeros_after, r->count), 9);
-    fputs(", \"threshold\": ", f);
-    tool_json_num(f, r->threshold, 9);
-    fputs(", \"rel_l2\": ", f);
-    tool_json_num(f, r->rel_l2, 9);
+    json_sparsity(f, r->zeros_before, r->zeros_after, r->count, r->threshold, r->rel_l2);
     fprintf(f, ", \"bytes\": %llu, \"seconds\": ", (unsigned long long)r->bytes);
     tool_json_num(f, r->seconds, 9);
     fputs("}}\n", f);
@@ -140,7 +133,8 @@ static void print_table(FILE *f, mcz_model *m, const mcz_prune_params *p,
             continue;
         }
         char shp[128], sp[40];
-        shape_str(mcz_model_weight(m, w->weight), shp, sizeof shp);
+        const mcz_weight *mw = mcz_model_weight(m, w->weight);
+        tool_shape_str(mw->rank, mw->dims, shp, sizeof shp);
         snprintf(sp, sizeof sp, "%5.1f%% -> %5.1f%%", 100 * frac(w->zeros_before, w->count),
                  100 * frac(w->zeros_after, w->count));
         fprintf(f, "%-44s %-13s %-20s %10llu %17s %11.4g %8.4f\n", w->name, w->op_type, shp,
@@ -232,10 +226,7 @@ int main(int argc, char **argv)
         {OPT_PATTERN, 0, "pattern", TOOL_ARG_REQUIRED},
         {OPT_SCOPE, 0, "scope", TOOL_ARG_REQUIRED},
         {OPT_NORMALIZE, 0, "normalize", TOOL_ARG_NONE},
-        TOOL_OPTION_MIN_ELEMENTS,
-        TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
-        TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
-        TOOL_OPTION_VERSION, TOOL_OPTION_END};
+        TOOL_OPTIONS_WEIGHT_PASS};
     tool_common c = {0};
     mcz_prune_params p = mcz_prune_default_params();
     mcz_error err = {0};

@@ -53,15 +53,6 @@ enum {
     OPT_METHOD, OPT_TARGET_SQNR
 };
 
-static void shape_str(const mcz_quantize_result *w, char *buf, size_t cap)
-{
-    size_t p = (size_t)snprintf(buf, cap, "[");
-    for (int d = 0; d < w->rank && p < cap; d++)
-        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)w->dims[d]);
-    if (p < cap)
-        snprintf(buf + p, cap - p, "]");
-}
-
 static double ratio(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 1.0;
@@ -170,7 +161,7 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
         if (w->skipped)
             continue;
         char shp[128], axis[16], sch[40], sq[24];
-        shape_str(w, shp, sizeof shp);
+        tool_shape_str(w->rank, w->dims, shp, sizeof shp);
         if (w->axis >= 0)
             snprintf(axis, sizeof axis, "%d", w->axis);
         else
@@ -193,7 +184,7 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
             if (!w->skipped)
                 continue;
             char shp[128];
-            shape_str(w, shp, sizeof shp);
+            tool_shape_str(w->rank, w->dims, shp, sizeof shp);
             fprintf(f, "  %-44s %-13s %-20s %s", w->name, *w->op_type ? w->op_type : "-", shp,
                     w->skipped);
             if (!isnan(w->sqnr_lower_db))
@@ -276,10 +267,7 @@ int main(int argc, char **argv)
         {OPT_ASYMMETRIC, 0, "asymmetric", TOOL_ARG_NONE},
         {OPT_METHOD, 0, "method", TOOL_ARG_REQUIRED},
         {OPT_TARGET_SQNR, 0, "target-sqnr", TOOL_ARG_REQUIRED},
-        TOOL_OPTION_MIN_ELEMENTS,
-        TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA, TOOL_OPTION_THREADS, TOOL_OPTION_JSON,
-        TOOL_OPTION_REPORT, TOOL_OPTION_FORCE, TOOL_OPTION_QUIET, TOOL_OPTION_HELP,
-        TOOL_OPTION_VERSION, TOOL_OPTION_END};
+        TOOL_OPTIONS_WEIGHT_PASS};
     tool_common c = {0};
     mcz_quantize_params p = mcz_quantize_default_params();
     tool_args args;

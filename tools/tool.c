@@ -263,3 +263,12 @@ int tool_want_io(const tool_args *a, const tool_common *c, const char *what,
         return tool_usage_error("no output: use -o %s", out_hint);
     return TOOL_OK;
 }
+
+void tool_shape_str(int rank, const int64_t *dims, char *buf, size_t cap)
+{
+    size_t p = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < rank && p < cap; d++)
+        p += (size_t)snprintf(buf + p, cap - p, "%s%lld", d ? "," : "", (long long)dims[d]);
+    if (p < cap)
+        snprintf(buf + p, cap - p, "]");
+}

@@ -4,6 +4,7 @@
 #define MCZ_TOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mcz/load.h"
 
@@ -59,6 +60,11 @@ typedef struct tool_option {
 #define TOOL_OPTION_HELP {'h', 'h', "help", TOOL_ARG_NONE}
 #define TOOL_OPTION_VERSION {TOOL_OPT_VERSION, 0, "version", TOOL_ARG_NONE}
 #define TOOL_OPTION_END {0, 0, NULL, 0}
+/* The common tail of a tool that rewrites a model's weights (mcz-prune, mcz-quantize). */
+#define TOOL_OPTIONS_WEIGHT_PASS                                                              \
+    TOOL_OPTION_MIN_ELEMENTS, TOOL_OPTION_EXCLUDE, TOOL_OPTION_EXTERNAL_DATA,                  \
+        TOOL_OPTION_THREADS, TOOL_OPTION_JSON, TOOL_OPTION_REPORT, TOOL_OPTION_FORCE,          \
+        TOOL_OPTION_QUIET, TOOL_OPTION_HELP, TOOL_OPTION_VERSION, TOOL_OPTION_END
 
 /* Reading argv. After tool_next_option returned -1, the operands (the arguments that are not
  * options or their values), in their order, are operands[0..noperands). */
@@ -112,6 +118,9 @@ int tool_parse_int(const char *s, long lo, long hi, long *out);
 /* Print a JSON string literal (quoted, escaped) to `f`. */
 #include <stdio.h>
 void tool_json_str(FILE *f, const char *s);
+
+/* A shape as "[2,3,4]" ("[]" for a scalar) into buf, truncated to cap. */
+void tool_shape_str(int rank, const int64_t *dims, char *buf, size_t cap);
 
 /* Human-readable byte count ("1.23 MB") into buf. */
 const char *tool_bytes(unsigned long long n, char *buf, size_t cap);
