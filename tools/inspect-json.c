@@ -141,6 +141,11 @@ static const char *dtype_name(int d)
     return mcz_dtype_name(d);
 }
 
+static const char *encoding_name(int e)
+{
+    return mcz_encoding_name((mcz_encoding)e);
+}
+
 static void partitions_json(const inspect_report *r)
 {
     printf(",\n \"partition_count\": %zu, \"partitions\": [", r->partition_count);
@@ -223,7 +228,7 @@ void inspect_json_summary(const inspect_report *r, int tensors)
     groups_json("by_type", r->by_type, INSPECT_NTYPES, dtype_name, 0);
     groups_json("by_location", r->by_location, INSPECT_NLOC, location_name, 1);
     if (r->is_mcz)
-        groups_json("by_encoding", r->by_encoding, INSPECT_NENC, mcz_encoding_name, 1);
+        groups_json("by_encoding", r->by_encoding, INSPECT_NENC, encoding_name, 1);
     else
         printf(",\n \"by_encoding\": null");
     /* partitions, verification, the tensor list */

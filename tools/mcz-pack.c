@@ -39,7 +39,6 @@ static double now(void)
 
 static void json(FILE *f, const char *in, const char *out, const mcz_pack_stats *s, double sec)
 {
-    static const char *const enc[] = {"raw", "zstd", "planes", "sparse"};
     fputs("{\"input\": ", f);
     tool_json_str(f, in);
     fputs(", \"output\": ", f);
@@ -54,7 +53,7 @@ static void json(FILE *f, const char *in, const char *out, const mcz_pack_stats 
             s->file_bytes ? (double)s->raw_bytes / (double)s->file_bytes : 0.0, sec, s->quantized);
     for (int k = 0; k < 4; k++)
         fprintf(f, "%s\"%s\": {\"tensors\": %zu, \"raw_bytes\": %llu, \"stored_bytes\": %llu}",
-                k ? ", " : "", enc[k], s->count_by_encoding[k],
+                k ? ", " : "", mcz_encoding_name((mcz_encoding)k), s->count_by_encoding[k],
                 (unsigned long long)s->raw_by_encoding[k],
                 (unsigned long long)s->stored_by_encoding[k]);
     fputs("}}\n", f);

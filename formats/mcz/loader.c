@@ -173,8 +173,8 @@ static mcz_status read_tensor(mcz_file *f, section *sec, size_t i, int64_t **dim
     uint64_t raw = p->raw_bytes = mcz_rd64(e + MCZ_E_RAW);
     uint64_t bs = p->block_size = mcz_rd32(e + MCZ_E_BLOCK_SIZE);
     unsigned pl = p->planes = e[MCZ_E_PLANES];
-    p->transform = e[MCZ_E_TRANSFORM];
-    p->in_skeleton = flags & MCZ_TF_IN_SKELETON;
+    p->transform = (mcz_transform)e[MCZ_E_TRANSFORM];
+    p->in_skeleton = (flags & MCZ_TF_IN_SKELETON) != 0;
     if (name_len > MCZ_MAX_NAME || rank > MCZ_MAX_RANK)
         FAIL(MCZ_ERR_LIMIT, "%s: tensor %zu: name of %u bytes or rank %u over the caps", nm, i,
              name_len, rank);
@@ -453,8 +453,8 @@ long mcz_find(const mcz_file *f, const char *name)
     return -1;
 }
 
-const char *mcz_encoding_name(int encoding)
+const char *mcz_encoding_name(mcz_encoding encoding)
 {
     static const char *const names[] = {"raw", "zstd", "planes", "sparse"};
-    return encoding >= 0 && encoding <= MCZ_ENC_SPARSE ? names[encoding] : "?";
+    return (int)encoding >= 0 && encoding <= MCZ_ENC_SPARSE ? names[encoding] : "?";
 }

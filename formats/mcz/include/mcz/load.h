@@ -69,6 +69,12 @@ typedef enum mcz_encoding {
     MCZ_ENC_SPARSE = 3, /* bitmap of the non-zero elements + their byte planes */
 } mcz_encoding;
 
+/* What the byte planes went through before they were split (docs/format.md, section 6). */
+typedef enum mcz_transform {
+    MCZ_TRANSFORM_NONE = 0,     /* the elements' bytes as they are */
+    MCZ_TRANSFORM_SIGN_LOW = 1, /* the sign bit rotated to the lowest bit first */
+} mcz_transform;
+
 /* How integer codes dequantize (docs/format.md 5a): value = (code - zero point) x scale. */
 typedef struct mcz_quant_info {
     size_t scale;        /* tensor index of the scales (float32, float16 or bfloat16) */
@@ -89,9 +95,10 @@ typedef struct mcz_tensor_info {
     uint64_t offset;        /* file offset of the payload */
     mcz_encoding encoding;
     unsigned planes;        /* byte planes (1 unless MCZ_ENC_PLANES) */
-    unsigned transform;     /* 0 none, 1 sign rotated to the low bit before splitting */
+    mcz_transform transform;
     uint32_t block_size;    /* decoded bytes per independently decodable block */
-    int in_skeleton;        /* values kept in the skeleton (strings...): nothing to read */
+    int in_skeleton;        /* 1: values kept in the skeleton (strings...): nothing to read;
+                               else 0 */
     const mcz_quant_info *quant; /* integer codes with scales (mcz_read_f32 dequantizes), or
                                     NULL */
     uint32_t part;          /* the partition whose payload area holds it (0 if none) */
@@ -174,7 +181,7 @@ MCZ_API mcz_status mcz_build_onnx(const mcz_file *f, int threads, uint8_t **out,
                                   size_t *out_len, mcz_error *err);
 
 /* "raw", "zstd", "planes", "sparse", or "?" (static). */
-MCZ_API const char *mcz_encoding_name(int encoding);
+MCZ_API const char *mcz_encoding_name(mcz_encoding encoding);
 
 /* ---- Partitions (docs/format.md 7a) ---------------------------------------------------- */
 
