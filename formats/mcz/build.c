@@ -9,14 +9,10 @@ typedef struct fill {
     const uint8_t *in;  /* with dst NULL: tensors the skeleton may name (NULL: all) */
 } fill;
 
-static mcz_status put_payload(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+static mcz_status put_payload(void *ctx, uint64_t i, const uint8_t *raw, size_t len,
                               const uint8_t **out, size_t *out_len, mcz_error *err)
 {
     fill *c = ctx;
-    uint64_t i;
-    (void)ordinal;
-    if (!mcz_marker_parse(raw, len, &i))
-        return MCZ_OK; /* not a weight: left as it is */
     if (i >= c->f->n || c->f->t[i].pub.in_skeleton || (c->dst ? !c->dst[i] : c->in && !c->in[i]))
         FAIL(MCZ_ERR_FORMAT, "%s: skeleton: marker for tensor %llu, which has no payload%s",
              c->f->name, ULL(i), i < c->f->n ? " or is not in the partition" : "");
@@ -51,8 +47,10 @@ mcz_status mcz_build(const mcz_file *f, const uint8_t *skel, size_t len, const u
         pos += p->encoding == MCZ_ENC_RAW ? 0 : (size_t)p->raw_bytes;
     }
     fill c = {f, dst, NULL};
+    mcz_marker_cb mc = {put_payload, &c};
     if (!s && !(s = mcz_run_blocks(f, threads, dst, NULL, err)))
-        s = mcz_onnxwire_rewrite(skel, len, put_payload, &c, out, out_len, f->name, err);
+        s = mcz_onnxwire_rewrite(skel, len, mcz_marker_dispatch, &mc, out, out_len, f->name,
+                                 err);
     free(arena);
     free(dst);
     return s;
@@ -88,6 +86,7 @@ mcz_status mcz_verify(const mcz_file *f, int threads, long *bad_tensor, mcz_erro
     if (s || (s = check_padding(f, err)))
         return s;
     fill c = {f, NULL, NULL};
+    mcz_marker_cb mc = {put_payload, &c};
     uint8_t *out = NULL, *in = calloc(f->n ? f->n : 1, 1);
     size_t len;
     if (!in)
@@ -100,8 +99,8 @@ mcz_status mcz_verify(const mcz_file *f, int threads, long *bad_tensor, mcz_erro
         c.in = d ? in : NULL;
         free(out);
         s = mcz_onnxwire_rewrite(d ? f->parts[p - 1].skel : f->skel,
-                                 d ? (size_t)d->skeleton_bytes : f->skel_len, put_payload, &c,
-                                 &out, &len, f->name, err);
+                                 d ? (size_t)d->skeleton_bytes : f->skel_len,
+                                 mcz_marker_dispatch, &mc, &out, &len, f->name, err);
         for (size_t k = 0; d && k < d->tensor_count; k++)
             in[d->tensors[k]] = 0;
     }

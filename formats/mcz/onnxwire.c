@@ -28,6 +28,16 @@ int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index)
     return 1;
 }
 
+mcz_status mcz_marker_dispatch(void *cb, uint64_t ordinal, const uint8_t *raw, size_t len,
+                               const uint8_t **out, size_t *out_len, mcz_error *err)
+{
+    const mcz_marker_cb *c = cb;
+    uint64_t index;
+    (void)ordinal;
+    return mcz_marker_parse(raw, len, &index) ? c->fn(c->ctx, index, raw, len, out, out_len, err)
+                                              : MCZ_OK;
+}
+
 enum msg { M_MODEL, M_GRAPH, M_NODE, M_ATTR, M_TENSOR, M_RAW, M_NONE };
 
 /* Which message a length-delimited field of `parent` holds, along the tensor paths. */

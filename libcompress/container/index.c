@@ -108,14 +108,11 @@ mcz_status mcz_order_table(packer *pk, mcz_error *err)
 
 /* A skeleton's marker names a model weight index: record it and point it at the table
  * position. The whole skeleton (cur_part 0) marks `marked`; a part's marks `seen`. */
-static mcz_status see_marker(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+static mcz_status see_marker(void *ctx, uint64_t i, const uint8_t *raw, size_t len,
                              const uint8_t **out, size_t *out_len, mcz_error *err)
 {
     packer *pk = ctx;
-    uint64_t i;
-    (void)ordinal;
-    if (!mcz_marker_parse(raw, len, &i))
-        return MCZ_OK;
+    (void)raw, (void)len;
     size_t pos = i < pk->n ? pk->inv[i] : 0;
     int twice = i < pk->n && (pk->cur_part ? pk->seen[pos] == pk->cur_part : pk->marked[pos]);
     if (i >= pk->n || twice)
@@ -147,7 +144,8 @@ static mcz_status see_marker(void *ctx, uint64_t ordinal, const uint8_t *raw, si
 mcz_status mcz_rewrite_skeleton(packer *pk, const uint8_t *skel, size_t len, uint8_t **out,
                                 size_t *out_len, mcz_error *err)
 {
-    return mcz_onnxwire_rewrite(skel, len, see_marker, pk, out, out_len, pk->path, err);
+    mcz_marker_cb mc = {see_marker, pk};
+    return mcz_onnxwire_rewrite(skel, len, mcz_marker_dispatch, &mc, out, out_len, pk->path, err);
 }
 
 /* Table entry i, its name and dims; the payload fields are filled when written. */

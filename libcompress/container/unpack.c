@@ -60,14 +60,11 @@ typedef struct ustream {
     const mcz_unpack_opts *o;
 } ustream;
 
-static mcz_status tag_tensor(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+static mcz_status tag_tensor(void *ctx, uint64_t i, const uint8_t *raw, size_t len,
                              const uint8_t **out, size_t *out_len, mcz_error *err)
 {
     ustream *u = ctx;
-    uint64_t i;
-    (void)ordinal;
-    if (!mcz_marker_parse(raw, len, &i))
-        return MCZ_OK;
+    (void)raw, (void)len;
     const mcz_tensor_info *t = i < u->n ? mcz_tensor(u->f, (size_t)i) : NULL;
     if (!t || t->in_skeleton)
         return mcz_seterr(err, MCZ_ERR_FORMAT, "%s: skeleton: marker for tensor %llu, which "
@@ -136,7 +133,8 @@ static mcz_status unpack_stream(const char *in, long part, const char *out,
         else if (!(u.out = mcz_outfile_open(out, o->force, err)))
             s = err ? err->code : MCZ_ERR_IO;
         if (!s)
-            s = mcz_onnxwire_stream(skel, skel_len, tag_tensor, &u, write_piece, &u, NULL, in,
+            s = mcz_onnxwire_stream(skel, skel_len, mcz_marker_dispatch,
+                                    &(mcz_marker_cb){tag_tensor, &u}, write_piece, &u, NULL, in,
                                     err);
         if (!s)
             s = mcz_outfile_commit(u.out, err);

@@ -320,14 +320,11 @@ typedef struct marker_count {
     int bad;
 } marker_count;
 
-static mcz_status count_markers(void *vctx, uint64_t ordinal, const uint8_t *raw, size_t len,
+static mcz_status count_markers(void *vctx, uint64_t idx, const uint8_t *raw, size_t len,
                                 const uint8_t **out, size_t *out_len, mcz_error *err)
 {
-    (void)ordinal, (void)out, (void)out_len, (void)err;
+    (void)raw, (void)len, (void)out, (void)out_len, (void)err;
     marker_count *c = vctx;
-    uint64_t idx;
-    if (!mcz_marker_parse(raw, len, &idx))
-        return MCZ_OK;
     if (idx >= c->nw || c->seen[idx])
         c->bad = 1;
     else
@@ -365,8 +362,9 @@ mcz_status mcz_model_serialize_skeleton(mcz_model *m, uint8_t **out, size_t *out
     size_t copy_len = 0;
     if (!c.seen) {
         s = mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
-    } else if ((s = mcz_onnxwire_rewrite(*out, *out_len, count_markers, &c, &copy, &copy_len,
-                                         m->path, err)) == MCZ_OK &&
+    } else if ((s = mcz_onnxwire_rewrite(*out, *out_len, mcz_marker_dispatch,
+                                         &(mcz_marker_cb){count_markers, &c}, &copy,
+                                         &copy_len, m->path, err)) == MCZ_OK &&
                (c.bad || c.found != expect)) {
         s = mcz_seterr(err, MCZ_ERR_FORMAT,
                        "%s: a tensor of the model holds bytes that read as an mcz weight marker",

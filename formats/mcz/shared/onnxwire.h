@@ -34,6 +34,19 @@ int mcz_marker_parse(const uint8_t *p, size_t len, uint64_t *index);
 typedef mcz_status (*mcz_raw_fn)(void *ctx, uint64_t ordinal, const uint8_t *raw, size_t len,
                                  const uint8_t **out, size_t *out_len, mcz_error *err);
 
+/* For a rewrite that cares about markers only (the loader's build, unpack's streaming, the
+ * container's index, export's count): `fn` is called for each raw_data that is a marker,
+ * with the index it names; every other raw_data stays as it is. Pass mcz_marker_dispatch as
+ * the mcz_raw_fn and a mcz_marker_cb as its ctx. */
+typedef mcz_status (*mcz_marker_fn)(void *ctx, uint64_t index, const uint8_t *raw, size_t len,
+                                    const uint8_t **out, size_t *out_len, mcz_error *err);
+typedef struct mcz_marker_cb {
+    mcz_marker_fn fn;
+    void *ctx;
+} mcz_marker_cb;
+mcz_status mcz_marker_dispatch(void *cb, uint64_t ordinal, const uint8_t *raw, size_t len,
+                               const uint8_t **out, size_t *out_len, mcz_error *err);
+
 /* Rewrite `in` (a serialized ModelProto). On success *out is a malloc'd buffer of *out_len
  * bytes that the caller frees. Malformed wire data (truncation, bad varints, lengths past the
  * end, group wire types) gives MCZ_ERR_FORMAT naming the byte offset; nesting deeper than a
