@@ -48,6 +48,12 @@ typedef struct limits {
     uint64_t bytes, nodes;
 } limits;
 
+/* The limit on bytes (on_bytes) or on nodes, set to v. */
+static void set_limit(limits *l, int on_bytes, uint64_t v)
+{
+    *(on_bytes ? &l->bytes : &l->nodes) = v;
+}
+
 static int within(const meas *s, const limits *l)
 {
     return s->bytes <= l->bytes && s->nodes <= l->nodes;
@@ -102,10 +108,7 @@ static uint64_t bottleneck(planner *pl, size_t K, int on_bytes, limits l, uint64
 {
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (on_bytes)
-            l.bytes = mid;
-        else
-            l.nodes = mid;
+        set_limit(&l, on_bytes, mid);
         size_t need = greedy_parts(pl, &l);
         if (need <= K)
             hi = mid;
@@ -299,10 +302,7 @@ mcz_status mcz_split_choose(planner *pl, const mcz_partition_params *prm, uint64
     uint64_t lim = *best > bound ? *best : bound;
     if (on_bytes && lim > l.bytes)
         lim = l.bytes;
-    if (on_bytes)
-        l.bytes = lim;
-    else
-        l.nodes = lim;
+    set_limit(&l, on_bytes, lim);
     if ((s = crossing_costs(pl, err)))
         goto out;
     bounds = malloc((K + 1) * sizeof *bounds);
@@ -315,27 +315,18 @@ mcz_status mcz_split_choose(planner *pl, const mcz_partition_params *prm, uint64
         /* every split within the limit passes a tensor of unknown type: the smallest
            limit with which one passes none */
         limits t = l;
-        if (on_bytes)
-            t.bytes = hi;
-        else
-            t.nodes = hi;
+        set_limit(&t, on_bytes, hi);
         if (split(pl, K, &t, on_bytes, bounds, NULL) == MCZ_OK) {
             uint64_t a = lim + 1, z = hi;
             while (a < z) {
                 uint64_t mid = a + (z - a) / 2;
-                if (on_bytes)
-                    t.bytes = mid;
-                else
-                    t.nodes = mid;
+                set_limit(&t, on_bytes, mid);
                 if (split(pl, K, &t, on_bytes, bounds, NULL) == MCZ_OK)
                     z = mid;
                 else
                     a = mid + 1;
             }
-            if (on_bytes)
-                t.bytes = a;
-            else
-                t.nodes = a;
+            set_limit(&t, on_bytes, a);
             s = split(pl, K, &t, on_bytes, bounds, err);
             *best = a;
             *types_limited = 1;

@@ -209,8 +209,11 @@ static void part_model_done(mcz_partition *P, size_t k, mcz_model *pm)
     free(pm->w);
 }
 
-mcz_status mcz_partition_save_part(mcz_partition *P, size_t i, const char *path,
-                                   const mcz_save_opts *opts, mcz_error *err)
+/* Part i as a model of its own, handed to `emit` (save or serialize), then taken apart. */
+typedef mcz_status (*part_emit)(mcz_model *pm, void *ctx, mcz_error *err);
+
+static mcz_status with_part_model(mcz_partition *P, size_t i, const char *path, part_emit emit,
+                                  void *ctx, mcz_error *err)
 {
     if (i >= P->K)
         return mcz_seterr(err, MCZ_ERR_ARG, "no part %zu (%zu parts)", i, P->K);
@@ -220,29 +223,47 @@ mcz_status mcz_partition_save_part(mcz_partition *P, size_t i, const char *path,
     if (s)
         return s;
     if (!(s = part_model(P, i, &sh, &pm, path, err))) {
-        s = mcz_model_save_onnx(&pm, path, opts, err);
+        s = emit(&pm, ctx, err);
         part_model_done(P, i, &pm);
     }
     shell_free(&sh);
     return s;
 }
 
+typedef struct save_args {
+    const char *path;
+    const mcz_save_opts *opts;
+} save_args;
+
+static mcz_status emit_save(mcz_model *pm, void *ctx, mcz_error *err)
+{
+    const save_args *a = ctx;
+    return mcz_model_save_onnx(pm, a->path, a->opts, err);
+}
+
+typedef struct serialize_args {
+    uint8_t **out;
+    size_t *out_len;
+} serialize_args;
+
+static mcz_status emit_serialize(mcz_model *pm, void *ctx, mcz_error *err)
+{
+    const serialize_args *a = ctx;
+    return mcz_model_serialize(pm, a->out, a->out_len, err);
+}
+
+mcz_status mcz_partition_save_part(mcz_partition *P, size_t i, const char *path,
+                                   const mcz_save_opts *opts, mcz_error *err)
+{
+    save_args a = {path, opts};
+    return with_part_model(P, i, path, emit_save, &a, err);
+}
+
 mcz_status mcz_partition_serialize_part(mcz_partition *P, size_t i, uint8_t **out,
                                         size_t *out_len, mcz_error *err)
 {
-    if (i >= P->K)
-        return mcz_seterr(err, MCZ_ERR_ARG, "no part %zu (%zu parts)", i, P->K);
-    shell sh;
-    mcz_model pm;
-    mcz_status s = shell_build(P, i, &sh, err);
-    if (s)
-        return s;
-    if (!(s = part_model(P, i, &sh, &pm, P->m->path, err))) {
-        s = mcz_model_serialize(&pm, out, out_len, err);
-        part_model_done(P, i, &pm);
-    }
-    shell_free(&sh);
-    return s;
+    serialize_args a = {out, out_len};
+    return with_part_model(P, i, P->m->path, emit_serialize, &a, err);
 }
 
 mcz_status mcz_partition_serialize_part_skeleton(mcz_partition *P, size_t i, uint8_t **out,
