@@ -22,9 +22,9 @@ for t in $targets; do
   mkdir -p "$work"
   echo "== fuzz-$t for ${secs}s (corpus: tests/fuzz/corpus/$t + $work)"
   # the whole log (crash stacks included) goes to $cache/fuzz/$t.log; crash inputs to
-  # $cache/fuzz/$t-crash-* (replay one with build-fuzz/bin/fuzz-$t FILE). A crash in one
+  # $cache/fuzz/$t-crash-* (replay one with build-fuzz/tests/bin/fuzz-$t FILE). A crash in one
   # target does not stop the others; the exit status says whether any crashed.
-  ASAN_OPTIONS=detect_leaks=1 "$build/bin/fuzz-$t" -max_total_time="$secs" -rss_limit_mb=4096 \
+  ASAN_OPTIONS=detect_leaks=1 "$build/tests/bin/fuzz-$t" -max_total_time="$secs" -rss_limit_mb=4096 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$cache/fuzz/$t-" \
     "$work" "$root/tests/fuzz/corpus/$t" > "$cache/fuzz/$t.log" 2>&1 || failed="${failed:-} $t"
   tail -15 "$cache/fuzz/$t.log"

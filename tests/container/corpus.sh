@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # container.corpus: pack -> unpack over the Debian ONNX corpus and the real models.
-#   corpus.sh BIN_DIR SOURCE_DIR
+#   corpus.sh BIN_DIR SOURCE_DIR ROUNDTRIP   (BIN_DIR: the tools; ROUNDTRIP: mcz-container-roundtrip)
 # 1. mcz-pack then mcz-unpack every model; count the unpacked files byte-identical to the
 #    original. A model that is not byte-identical must be identical to its canonical form
 #    (what mcz writes for it: typed fields become raw_data...), checked with the model the
@@ -9,7 +9,7 @@
 #    ORT gives identical outputs for original vs unpacked vs loader-built model.
 #    Set MCZ_SKIP_ORT=1 to skip; MCZ_ORT_JOBS (default 2) pairs at once.
 set -uo pipefail
-bin=$1 src=$2
+bin=$1 src=$2 roundtrip=$3
 cache=${MCZ_CACHE:-$HOME/.cache/mcz}
 work=$(mktemp -d /tmp/mcz-corpus-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -45,7 +45,7 @@ for m in "${all[@]}"; do
     printf '%s\t%s\t%s\n' "$m" "$x" "$u" >>"$work/list.txt"
     k=$((k + 1))
 done
-"$bin/mcz-container-roundtrip" --built "$work/built" --list "$work/list.txt" >"$work/rt.txt"
+"$roundtrip" --built "$work/built" --list "$work/list.txt" >"$work/rt.txt"
 rt=$?
 grep '^FAIL' "$work/rt.txt"
 [[ $rt -eq 0 ]] || fail=$((fail + $(grep -c '^FAIL' "$work/rt.txt")))

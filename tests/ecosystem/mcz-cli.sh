@@ -29,6 +29,9 @@ list) # `mcz`, `mcz help`, `mcz --help`: usage and the commands, exit 0
     grep -Eq "^  $c +[a-z]" "$work/alone.out" || fail "command $c not listed"
     ! grep -Eq "^  $c .*\(not installed\)" "$work/alone.out" || fail "$c listed as not installed"
   done
+  # the build tree's mcz lists user commands only: no test program sits beside it
+  ! grep -q '^Other mcz-\* programs' "$work/alone.out" ||
+    fail "mcz lists programs that are not mcz commands: $(sed -n '/^Other mcz-/,/^$/p' "$work/alone.out" | tr '\n' ' ')"
   for h in help --help -h; do
     run "$h" "$mcz" "$h"
     expect_rc 0 "mcz $h" "$h"
