@@ -5,11 +5,18 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MCZ_BUILD:-$root/build}/bin
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mcz-demo.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "${MCZ_DEMO_DIR:-}" ]; then # kept, for tests/demo/truth.sh
+  tmp=$MCZ_DEMO_DIR
+  mkdir -p "$tmp"
+else
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/mcz-demo.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+fi
 
 say() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "${*#"$root/"}"; "$@"; }
+# run_into FILTER CMD...: the command line as typed, filter included, then the filtered output
+run_into() { local filter=$1; shift; printf '$ %s | %s\n' "${*#"$root/"}" "$filter"; "$@" | bash -c "$filter"; }
 
 say "1. Generate a sample model: a multi-layer perceptron with about 4 MB of float32 weights."
 run "$bin/mcz-sample" mlp --size 4M -o "$tmp/mlp.onnx"
@@ -40,10 +47,10 @@ say "8. Partition the model into 3 parts that load in parallel and run in sequen
 run "$bin/mcz-partition" "$tmp/mlp.onnx" --parts 3 -o "$tmp/parts/"
 echo "   The same split as one container (each weight stored once), and what it holds:"
 run "$bin/mcz-partition" "$tmp/mlp.onnx" --parts 3 -q -o "$tmp/parts.mcz"
-run "$bin/mcz-inspect" "$tmp/parts.mcz" | sed -n '/^partitions:/,$p'
+run_into "sed -n '/^partitions:/,\$p'" "$bin/mcz-inspect" "$tmp/parts.mcz"
 
 say "9. Load the lossless .mcz with the loader library alone and run the MLP's forward pass."
-run "$bin/mlp-forward" "$tmp/mlp.mcz" 0.5 | head -5
+run_into "head -5" "$bin/mlp-forward" "$tmp/mlp.mcz" 0.5
 echo "   (first 5 outputs)"
 
 say "Done. Generated, inspected, pruned, quantized, packed, verified, partitioned and loaded; $tmp is removed now."
