@@ -107,3 +107,20 @@ foreach(_pc mczload mczcompress)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${_pc}.pc.in ${PROJECT_BINARY_DIR}/cmake/${_pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/cmake/${_pc}.pc DESTINATION ${MCZ_INSTALL_PKGCONFIGDIR})
 endforeach()
+
+# ---- the dynamic linker's cache ------------------------------------------------------------
+# A system prefix (/usr, /usr/local) installs libmczload.so.0 where the dynamic linker looks,
+# but it finds a new library only once ldconfig has refreshed its cache: run it then, as
+# `make install` of other libraries does. Staged installs (DESTDIR) and private prefixes are
+# left alone: docs/loader.md says what to do there.
+install(CODE [[
+if("$ENV{DESTDIR}" STREQUAL "" AND CMAKE_INSTALL_PREFIX MATCHES "^/usr(/local)?/?$")
+  find_program(_mcz_ldconfig ldconfig PATHS /sbin /usr/sbin NO_CACHE)
+  if(_mcz_ldconfig)
+    execute_process(COMMAND ${_mcz_ldconfig} RESULT_VARIABLE _mcz_rc ERROR_QUIET)
+    if(NOT _mcz_rc EQUAL 0)
+      message(WARNING "ldconfig failed: run it as root, or programs will not find libmczload.so.0")
+    endif()
+  endif()
+endif()
+]])
