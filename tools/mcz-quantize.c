@@ -172,10 +172,13 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
             snprintf(sq, sizeof sq, "exact");
         else
             snprintf(sq, sizeof sq, "%.2f", w->sqnr_db);
-        fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s\n", w->name,
+        fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s", w->name,
                 *w->op_type ? w->op_type : "-", shp, axis, scheme_str(w, sch, sizeof sch), sq,
                 tool_bytes(w->bytes_before, b1, sizeof b1),
                 tool_bytes(w->bytes_after, b2, sizeof b2));
+        if (!w->already && !isnan(w->sqnr_lower_db)) /* --target-sqnr moved it up to 8 bits */
+            fprintf(f, "  (int4: %.2f dB)", w->sqnr_lower_db);
+        fputc('\n', f);
     }
     if (r->skipped) {
         fprintf(f, "kept as they are:\n");
