@@ -12,12 +12,20 @@ BUILD := build
 BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build demo test test-asan clean deps ort models fuzz bench
+.PHONY: all build demo test test-asan clean deps test-deps ort models fuzz bench
+
+# CMake's generated makefiles run make recursively: no "Entering/Leaving directory" lines
+MAKEFLAGS += --no-print-directory
 
 all: build
 
 deps:
 	bash scripts/deps.sh
+
+# what only the tests need (node, npm, chromium, valgrind, the conformance corpus...), in one
+# announced step before anything is built, so that the build's test list is complete
+test-deps:
+	bash scripts/deps.sh test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -26,18 +34,18 @@ build: deps
 demo: build
 	MCZ_BUILD=$(abspath $(BUILD)) bash scripts/demo.sh
 
-ort: deps
+ort: test-deps
 	bash scripts/ort-setup.sh
 
-models: deps
+models: test-deps
 	bash tests/fetch-models.sh
 
-test: build ort models
+test: test-deps build ort models
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 
 # make test-asan: configure build-asan with -DMCZ_SANITIZE=ON (ASan + UBSan everywhere) and run
 # the whole suite there; any sanitizer report fails its test.
-test-asan: deps ort models
+test-asan: test-deps ort models
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMCZ_SANITIZE=ON
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -23,7 +23,7 @@ awk -v dir="$work/blocks" '
   /^== / || /^   [^ ]/ { inblock = 0; next }
   inblock { print > out }
 ' "$work/out"
-n=$(ls "$work/blocks"/*.cmd | wc -l)
+n=$(find "$work/blocks" -name "*.cmd" | wc -l)
 [ "$n" -ge 8 ] || fail "only $n commands found in the demo's output"
 
 # masked: the folder, times and rates; trailing blank lines (the step headings' spacing) dropped

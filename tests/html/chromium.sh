@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# chromium.sh PAGE.html OUT.png: render PAGE in headless Debian Chromium (installed with apt
-# when missing; `apt-get update` only when the package is unknown). Writes OUT.png (a
+# chromium.sh PAGE.html OUT.png: render PAGE in headless Debian Chromium (scripts/deps.sh test
+# installs it with the other test-only packages). Writes OUT.png (a
 # 1280x2000 screenshot), OUT.png.dom (the DOM after load, --dump-dom) and OUT.png.log
 # (Chromium's stderr with --enable-logging: console messages are its "CONSOLE(" lines).
 # Exit 0 when both runs succeed; checking what they produced is the caller's job.
@@ -8,9 +8,8 @@ set -euo pipefail
 page=$1 out=$2
 [ -f "$page" ] || { echo "chromium.sh: no page $page" >&2; exit 1; }
 if ! command -v chromium >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-cache show chromium >/dev/null 2>&1; then apt-get update -qq; fi
-  apt-get install -y -qq chromium >&2
+  echo "chromium.sh: no chromium: 'bash scripts/deps.sh test' installs it (make test does)" >&2
+  exit 1
 fi
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
