@@ -347,18 +347,12 @@ static double eval_exact(const gsrc *g, const cand *c, float scale)
 
 /* The float16 value nearest to s (ties to even), as a float, when s is within float16's
  * normal range; else s itself. */
-static float f16_round(float s)
+static float f16_exact(float s)
 {
     if (!(s >= 6.103515625e-05f && s <= 65504.0f))
-        return s;
-    uint32_t u;
-    memcpy(&u, &s, 4);
-    uint32_t rest = u & 0x1fff, keep = u & ~0x1fffu;
-    if (rest > 0x1000 || (rest == 0x1000 && (keep & 0x2000)))
-        keep += 0x2000;
-    float r;
-    memcpy(&r, &keep, 4);
-    return r <= 65504.0f ? r : s;
+        return s; /* outside float16's normal range: left as it is */
+    float r = mcz_f16_widen(mcz_f16_round(s));
+    return isinf(r) ? s : r;
 }
 
 /* Choose the candidate and the scale for a group; *err_out is their exact (double) error.
@@ -374,7 +368,7 @@ static cand choose(const gsrc *g, int bits, bool asym, mcz_qmethod method, bool 
     for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++)
         stats_add(&st, x, n);
     cand minmax = make_cand(&st, 1.0, bits, asym);
-    float smm = f16 ? f16_round(minmax.step) : minmax.step;
+    float smm = f16 ? f16_exact(minmax.step) : minmax.step;
     if (method == MCZ_QMETHOD_MINMAX || (st.min == 0 && st.max == 0)) {
         *scale = smm;
         *err_out = eval_exact(g, &minmax, smm);
@@ -418,8 +412,8 @@ static cand choose(const gsrc *g, int bits, bool asym, mcz_qmethod method, bool 
     double ea;
     eval_cands(g, &st, &again, 1, &sa, &ea);
     if (f16) {
-        sb = f16_round(sb);
-        sa = f16_round(sa);
+        sb = f16_exact(sb);
+        sa = f16_exact(sa);
     }
     double exact = eval_exact(g, &cb, sb);
     double exact_again = eval_exact(g, &again, sa);
