@@ -27,9 +27,11 @@ deps:
 test-deps:
 	bash scripts/deps.sh test
 
+# quiet: configure says only warnings; the build shows a line per target built (progress),
+# warnings and errors, not a line per file
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD) -j$(JOBS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo --log-level=WARNING
+	bash -o pipefail -c 'cmake --build $(BUILD) -j$(JOBS) 2>&1 | sed -u -E "/^\[ *[0-9]+%\] (Building|Linking) /d"'
 
 demo: build
 	MCZ_BUILD=$(abspath $(BUILD)) bash scripts/demo.sh
