@@ -27,8 +27,9 @@ if compgen -G "/usr/local/share/ca-certificates/*" >/dev/null; then
 fi
 rm -rf "$root/root/mcz"
 git -C "$src" ls-files -z | (cd "$src" && cpio -0pdm --quiet "$root/root/mcz")
-for d in proc sys dev; do mountpoint -q "$root/$d" || mount --bind "/$d" "$root/$d"; done
-trap 'for d in dev sys proc; do umount -l "$root/$d" 2>/dev/null || true; done' EXIT
+# /dev/pts too: the progress tests run the tools on a pseudo-terminal (script)
+for d in proc sys dev dev/pts; do mountpoint -q "$root/$d" || mount --bind "/$d" "$root/$d"; done
+trap 'for d in dev/pts dev sys proc; do umount -l "$root/$d" 2>/dev/null || true; done' EXIT
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 step() { # NAME COMMAND: run COMMAND in the root, print its time
