@@ -19,17 +19,10 @@ set(MCZ_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/mcz)
 set(MCZ_INSTALL_PKGCONFIGDIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # ---- tools ---------------------------------------------------------------------------------
-# mcz, every tools/mcz-NAME.c and the sample generator; test programs are not installed.
-set(_mcz_tools mcz mcz-sample)
-file(GLOB _mcz_tool_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tools/mcz-*.c)
-foreach(_src ${_mcz_tool_srcs})
-  get_filename_component(_name ${_src} NAME_WE)
-  list(APPEND _mcz_tools ${_name})
-endforeach()
+# the user commands (cmake/tools.cmake); test programs are not installed
+mcz_tool_targets(_mcz_tools)
 foreach(_t ${_mcz_tools})
-  if(TARGET ${_t})
-    install(TARGETS ${_t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-  endif()
+  install(TARGETS ${_t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endforeach()
 
 # ---- libraries -----------------------------------------------------------------------------
