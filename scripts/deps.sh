@@ -65,6 +65,6 @@ fi
 ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 # Nodesource's nodejs includes npm (and conflicts with Debian's npm package); Debian's nodejs
 # does not. So Debian's npm is asked for only when node is there and npm is not.
-if ((want_tests)) && ! command -v npm >/dev/null 2>&1; then
+if ((need_npm)) && ! command -v npm >/dev/null 2>&1; then
     apt_install npm
 fi

@@ -195,10 +195,10 @@ static int pass_changed(void *ctx)
     return 0;
 }
 
-static int pass_external(void *ctx, mcz_model *m)
+static int pass_external(void *ctx, int any_external)
 {
     const prune_pass *x = ctx;
-    (void)m;
+    (void)any_external;
     for (size_t i = 0; i < x->rep->n; i++)
         if (x->rep->w[i].changed && x->was_external[x->rep->w[i].weight])
             return 1;

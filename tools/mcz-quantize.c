@@ -218,7 +218,6 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
 /* The pass as tool_run_pass runs it. */
 typedef struct quantize_pass {
     mcz_quantize_params p;
-    int any_external;          /* a weight was stored as external data before quantizing */
     mcz_quantize_report *rep;
 } quantize_pass;
 
@@ -226,8 +225,6 @@ static mcz_status pass_run(void *ctx, mcz_model *m, mcz_progress_fn fn, void *fc
                            mcz_error *err)
 {
     quantize_pass *x = ctx;
-    for (size_t i = 0; i < mcz_model_weight_count(m); i++)
-        x->any_external |= mcz_model_weight(m, i)->external;
     x->p.progress = fn;
     x->p.progress_ctx = fctx;
     return mcz_quantize_model(m, &x->p, &x->rep, err);
@@ -239,10 +236,10 @@ static int pass_changed(void *ctx)
 }
 
 /* any weight stored as external data: the output keeps external data */
-static int pass_external(void *ctx, mcz_model *m)
+static int pass_external(void *ctx, int any_external)
 {
-    (void)m;
-    return ((const quantize_pass *)ctx)->any_external;
+    (void)ctx;
+    return any_external;
 }
 
 static void pass_json(void *ctx, FILE *f, const char *in, const char *out, mcz_model *m)

@@ -169,7 +169,7 @@ int tool_run_pass(const tool_common *c, const char *in, const tool_pass *ps)
         !tool_is_mcz_file(in))
         rc = tool_copy_file(in, c); /* nothing changed: the very same bytes */
     else
-        rc = tool_write_model(m, c, ps->external(ps->ctx, m));
+        rc = tool_write_model(m, c, ps->external(ps->ctx, any_external));
     if (rc == TOOL_OK && c->report) {
         tool_text t;
         rc = tool_text_open(&t, c->report);

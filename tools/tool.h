@@ -186,7 +186,9 @@ typedef struct tool_pass {
     mcz_status (*run)(void *ctx, mcz_model *m, mcz_progress_fn fn, void *fctx, mcz_error *err);
     unsigned usage_errors;
     int (*changed)(void *ctx);                 /* did the pass change any weight? */
-    int (*external)(void *ctx, mcz_model *m);  /* write the output with external data? */
+    /* write the output with external data? any_external: a weight was external data when
+     * the model was read */
+    int (*external)(void *ctx, int any_external);
     void (*json)(void *ctx, FILE *f, const char *in, const char *out, mcz_model *m);
     void (*table)(void *ctx, FILE *f, mcz_model *m);
 } tool_pass;

@@ -32,7 +32,7 @@ mcz_status mcz_values_to_f32(int32_t dtype, const void *raw, uint64_t count, flo
         case 11: out[i] = (float)x.d; break;
         case 12: out[i] = (float)x.u32; break;
         case 13: out[i] = (float)x.u64; break;
-        case 16: x.u32 = (uint32_t)x.u16 << 16; out[i] = x.f; break;
+        case 16: out[i] = mcz_bf16_widen(x.u16); break;
         case 21: out[i] = (float)((p[i / 2] >> (4 * (i & 1))) & 15); break;
         case 22: out[i] = (float)((int8_t)(uint8_t)(p[i / 2] >> (4 * (i & 1)) << 4) >> 4); break;
         default:
