@@ -12,10 +12,12 @@
 
 static const char usage[] =
     "Usage: mcz-prune MODEL -o OUTPUT --sparsity F [--pattern unstructured|N:M|channel]\n"
-    "                 [--scope tensor|global] [--normalize] [--min-elements N] [--exclude PATTERN]...\n"
+    "                 [--scope tensor|global] [--normalize] [--embeddings] [--min-elements N]\n"
+    "                 [--exclude PATTERN]...\n"
     "\n"
-    "Zero the smallest-magnitude weights of Conv, ConvTranspose, Gemm and MatMul (wherever they\n"
-    "live: initializers, Constant nodes, subgraphs, external data). Shapes and types are kept.\n"
+    "Zero the smallest-magnitude weights of Conv, ConvTranspose, Gemm, MatMul and LSTM/GRU/RNN\n"
+    "(wherever they live: initializers, Constant nodes, subgraphs, external data; also behind\n"
+    "Transpose, Slice, Split, Reshape... on the way to their op). Shapes and types are kept.\n"
     "\n"
     "  -o, --output PATH    .onnx (zeros in place) or .mcz; '-' for standard output\n"
     "      --sparsity F     fraction of zeros wanted, 0 <= F < 1 (existing zeros count)\n"
@@ -26,6 +28,8 @@ static const char usage[] =
     "      --scope S        tensor (default): each weight gets F;\n"
     "                       global: one threshold over all prunable weights (unstructured)\n"
     "      --normalize      global scope: compare |w| / RMS of its weight\n"
+    "      --embeddings     also prune embeddings (the tables a Gather reads rows of, a head\n"
+    "                       tied to one); left as they are by default\n"
     "      --min-elements N leave weights with fewer than N elements as they are\n"
     "      --exclude PAT    leave weights whose name (or consuming node's name) matches the\n"
     "                       glob PAT; repeatable; a PAT matching nothing is an error\n"
@@ -40,7 +44,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
-enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE };
+enum { OPT_SPARSITY = TOOL_OPT_USER, OPT_PATTERN, OPT_SCOPE, OPT_NORMALIZE, OPT_EMBEDDINGS };
 
 static double frac(uint64_t a, uint64_t b)
 {
@@ -74,8 +78,9 @@ static void print_json(FILE *f, const char *in, const char *out, mcz_model *m,
             mcz_prune_pattern_str(p, pat, sizeof pat),
             p->scope == MCZ_PRUNE_SCOPE_GLOBAL ? "global" : "tensor");
     tool_json_num(f, p->pattern == MCZ_PRUNE_NM ? (double)p->nm_n / p->nm_m : p->sparsity, 9);
-    fprintf(f, ", \"normalize\": %s, \"min_elements\": %llu, \"exclude\": [",
-            p->normalize ? "true" : "false", (unsigned long long)p->min_elements);
+    fprintf(f, ", \"normalize\": %s, \"embeddings\": %s, \"min_elements\": %llu, "
+            "\"exclude\": [", p->normalize ? "true" : "false", p->embeddings ? "true" : "false",
+            (unsigned long long)p->min_elements);
     for (size_t e = 0; e < c->nexclude; e++) {
         fputs(e ? ", " : "", f);
         tool_json_str(f, c->exclude[e]);
@@ -226,6 +231,7 @@ int main(int argc, char **argv)
         {OPT_PATTERN, 0, "pattern", TOOL_ARG_REQUIRED},
         {OPT_SCOPE, 0, "scope", TOOL_ARG_REQUIRED},
         {OPT_NORMALIZE, 0, "normalize", TOOL_ARG_NONE},
+        {OPT_EMBEDDINGS, 0, "embeddings", TOOL_ARG_NONE},
         TOOL_OPTIONS_WEIGHT_PASS};
     tool_common c = {0};
     mcz_prune_params p = mcz_prune_default_params();
@@ -261,6 +267,9 @@ int main(int argc, char **argv)
             break;
         case OPT_NORMALIZE:
             p.normalize = true;
+            break;
+        case OPT_EMBEDDINGS:
+            p.embeddings = true;
             break;
         }
     }

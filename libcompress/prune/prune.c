@@ -107,6 +107,13 @@ static bool excluded(const mcz_prune_params *p, const char *name, const char *no
     return false;
 }
 
+/* The size from which a float tensor that is no weight input is listed (with its reason):
+ * --min-elements, or 1024 (mcz-quantize's default) when that is lower. */
+static uint64_t report_floor(const mcz_prune_params *p)
+{
+    return p->min_elements > 1024 ? p->min_elements : 1024;
+}
+
 /* Every --exclude pattern must match a weight or consuming node name; the error for one that
  * does not names the nearest names. */
 static mcz_status check_excludes(mcz_model *m, const mcz_prune_params *p,
@@ -125,10 +132,10 @@ static mcz_status check_excludes(mcz_model *m, const mcz_prune_params *p,
             return NOMEM(err);
         size_t nn = 0;
         for (size_t i = 0; i < nw; i++)
-            if (roles[i].op != MCZ_ROLE_NONE || roles[i].why_not)
+            if (mcz_role_reported(&roles[i], mcz_model_weight(m, i), report_floor(p)))
                 names[nn++] = mcz_model_weight(m, i)->name;
         for (size_t i = 0; i < nw; i++)
-            if (roles[i].op != MCZ_ROLE_NONE || roles[i].why_not)
+            if (roles[i].op != MCZ_ROLE_NONE)
                 names[nn++] = roles[i].node;
         size_t idx[3], k = mcz_suggest(p->exclude[e], names, nn, idx, 3);
         char list[400];
@@ -298,6 +305,8 @@ static const char *skip_reason(const mcz_prune_params *p, const mcz_weight *w,
         return "empty";
     if (w->count < p->min_elements)
         return "fewer elements than --min-elements";
+    if (ro->embedding && !p->embeddings)
+        return "an embedding (--embeddings prunes it)";
     if (p->pattern == MCZ_PRUNE_NM && ro->reduce_axis < 0)
         return "no reduction axis for N:M";
     if (p->pattern == MCZ_PRUNE_CHANNEL && ro->channel_axis < 0)
@@ -314,9 +323,9 @@ static void collect_candidates(prune_ctx *x, const mcz_weight_role *roles,
     size_t nw = mcz_model_weight_count(x->m);
     for (size_t i = 0; i < nw; i++) {
         const mcz_weight_role *ro = &roles[i];
-        if (ro->op == MCZ_ROLE_NONE && !ro->why_not)
-            continue;
         const mcz_weight *w = mcz_model_weight(x->m, i);
+        if (!mcz_role_reported(ro, w, report_floor(p)))
+            continue;
         mcz_prune_result *r = &rep->w[rep->n++];
         r->weight = i;
         r->name = w->name;

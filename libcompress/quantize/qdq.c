@@ -242,14 +242,15 @@ static Onnx__NodeProto *constant_node(rw *w, const char *out, Onnx__TensorProto 
     return n;
 }
 
-static void remove_graph_input(Onnx__GraphProto *g, const char *name)
+/* Remove every entry named `name` from a list of value infos (graph inputs, value_info). */
+static void remove_value_info(Onnx__ValueInfoProto **v, size_t *n, const char *name)
 {
-    for (size_t i = 0; i < g->n_input; i++)
-        if (g->input[i]->name && strcmp(g->input[i]->name, name) == 0) {
-            onnx__value_info_proto__free_unpacked(g->input[i], NULL);
-            memmove(g->input + i, g->input + i + 1, (g->n_input - i - 1) * sizeof *g->input);
-            g->n_input--;
-            return;
+    for (size_t i = 0; i < *n; i++)
+        if (v[i]->name && strcmp(v[i]->name, name) == 0) {
+            onnx__value_info_proto__free_unpacked(v[i], NULL);
+            memmove(v + i, v + i + 1, (*n - i - 1) * sizeof *v);
+            (*n)--;
+            i--;
         }
 }
 
@@ -273,6 +274,20 @@ static void pieces_free(pieces *p)
 static mcz_status nomem(rw *w)
 {
     return mcz_seterr(w->err, MCZ_ERR_NOMEM, "%s: out of memory", w->m->path);
+}
+
+/* Make Transpose node n (the only reader of weight `name`, in graph g) an Identity: the
+ * weight now has the Transpose's output layout, so what g says of its shape goes. */
+static bool fold_transpose(Onnx__GraphProto *g, Onnx__NodeProto *n, const char *name)
+{
+    char *id = mcz_strdup("Identity");
+    if (!id)
+        return false;
+    free(n->op_type);
+    n->op_type = id;
+    mcz_qp_remove_attr(n, "perm");
+    remove_value_info(g->value_info, &g->n_value_info, name);
+    return true;
 }
 
 static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
@@ -333,6 +348,11 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
     q->codes = NULL;
     if (s)
         goto out;
+    /* the codes are transposed already: the Transpose passes them on */
+    if (e->transpose && !fold_transpose(l->g, (Onnx__NodeProto *)e->transpose, p.w)) {
+        s = nomem(w);
+        goto out;
+    }
     Onnx__TensorProto *t = we->t;
     mcz_qp_splice *sp = splice_of(w, l->g);
     if (!sp) {
@@ -340,7 +360,7 @@ static mcz_status rewrite_one(rw *w, const mcz_qdq_edit *e)
         goto out;
     }
     if (!l->node) {
-        remove_graph_input(l->g, p.w);
+        remove_value_info(l->g->input, &l->g->n_input, p.w);
         free(t->name);
         t->name = p.q;
         p.q = NULL;
@@ -432,7 +452,10 @@ static mcz_status check_edits(const mcz_model *m, const mcz_qdq_edit *edits, siz
             s = mcz_seterr(err, MCZ_ERR_ARG, "%s: weight '%s' is %s, not floating point",
                            m->path, w->name, mcz_dtype_name(w->dtype));
         else if (!q || !q->codes || !q->scales || q->rank != w->rank ||
-                 memcmp(q->dims, w->dims, (size_t)w->rank * sizeof *w->dims) != 0)
+                 (!e->transpose &&
+                  memcmp(q->dims, w->dims, (size_t)w->rank * sizeof *w->dims) != 0) ||
+                 (e->transpose &&
+                  (w->rank != 2 || q->dims[0] != w->dims[1] || q->dims[1] != w->dims[0])))
             s = mcz_seterr(err, MCZ_ERR_ARG,
                            "%s: weight '%s': the quantized tensor does not match its shape",
                            m->path, w->name);

@@ -162,7 +162,9 @@ typedef struct job {
     uint64_t count, nbytes;
     int channel_axis, reduce_axis;
     mcz_role_op op;
+    const void *transpose;    /* the role's Transpose to fold: codes stored transposed */
     /* results */
+    int axis;                 /* the scheme's axis in the weight's own layout */
     mcz_qtensor q;            /* codes == NULL: stays float */
     double sqnr, sqnr_lower;
     const char *kept;         /* why it stays float */
@@ -208,11 +210,92 @@ static mcz_qscheme scheme_for(const job *j, int bits, mcz_qgranularity g,
     return s;
 }
 
+/* The codes of q at element i of its raw layout (int4: nibbles, low first). */
+static inline unsigned get4(const uint8_t *b, uint64_t i)
+{
+    return (b[i >> 1] >> ((i & 1) * 4)) & 15u;
+}
+
+static inline void put4(uint8_t *b, uint64_t i, unsigned v)
+{
+    b[i >> 1] = (uint8_t)(b[i >> 1] | (v & 15u) << ((i & 1) * 4));
+}
+
+/* Transpose an [R, C] raw tensor of one-byte or int4 elements into a new buffer. */
+static uint8_t *transpose_raw(const uint8_t *in, uint64_t R, uint64_t C, bool four,
+                              uint64_t *bytes)
+{
+    *bytes = four ? (R * C + 1) / 2 : R * C;
+    uint8_t *out = calloc(*bytes ? *bytes : 1, 1);
+    if (!out)
+        return NULL;
+    for (uint64_t r = 0; r < R; r++)
+        for (uint64_t c = 0; c < C; c++) {
+            if (four)
+                put4(out, c * R + r, get4(in, r * C + c));
+            else
+                out[c * R + r] = in[r * C + c];
+        }
+    return out;
+}
+
+static void transpose_floats(float *v, uint64_t R, uint64_t C, float *tmp)
+{
+    for (uint64_t r = 0; r < R; r++)
+        for (uint64_t c = 0; c < C; c++)
+            tmp[c * R + r] = v[r * C + c];
+    memcpy(v, tmp, (size_t)(R * C) * sizeof *v);
+}
+
+/* q of a 2-D weight [R, C] becomes the quantization of its transpose [C, R]: codes, scales
+ * and zero points move; the axis swaps. */
+static mcz_status transpose_2d(mcz_qtensor *q, mcz_error *err)
+{
+    bool four = q->dtype == MCZ_DT_INT4 || q->dtype == MCZ_DT_UINT4;
+    uint64_t R = (uint64_t)q->dims[0], C = (uint64_t)q->dims[1], nb;
+    uint8_t *codes = transpose_raw(q->codes, R, C, four, &nb);
+    uint8_t *zp = NULL;
+    float *tmp = malloc((q->nscales ? q->nscales : 1) * sizeof *tmp);
+    uint64_t SR = q->scale_rank == 2 ? (uint64_t)q->scale_dims[0] : 0;
+    uint64_t SC = q->scale_rank == 2 ? (uint64_t)q->scale_dims[1] : 0, zb = 0;
+    if (codes && tmp && q->zero_points && q->scale_rank == 2)
+        zp = transpose_raw(q->zero_points, SR, SC, four, &zb);
+    if (!codes || !tmp || (q->zero_points && q->scale_rank == 2 && !zp)) {
+        free(codes);
+        free(zp);
+        free(tmp);
+        return mcz_seterr(err, MCZ_ERR_NOMEM, "out of memory");
+    }
+    free(q->codes);
+    q->codes = codes;
+    q->codes_bytes = nb;
+    q->dims[0] = (int64_t)C;
+    q->dims[1] = (int64_t)R;
+    if (q->scale_rank == 2) { /* blocked: the scales are [R, C/B] or [R/B, C] */
+        transpose_floats(q->scales, SR, SC, tmp);
+        q->scale_dims[0] = (int64_t)SC;
+        q->scale_dims[1] = (int64_t)SR;
+        if (zp) {
+            free(q->zero_points);
+            q->zero_points = zp;
+            q->zp_bytes = zb;
+        }
+    }
+    free(tmp);
+    if (q->axis >= 0)
+        q->axis = 1 - q->axis;
+    return MCZ_OK;
+}
+
 static void run_job(const pool *pl, job *j)
 {
     const mcz_quantize_params *p = pl->p;
     mcz_qscheme s = scheme_for(j, p->bits, p->granularity, p);
     j->sqnr = j->sqnr_lower = NAN;
+    if (mcz_find_nonfinite(j->data, j->dtype, j->count) >= 0) {
+        j->kept = "holds NaN or infinite values";
+        return;
+    }
     j->st = mcz_quantize_tensor(j->data, j->dtype, j->rank, j->dims, &s, &j->q, &j->err);
     if (j->st)
         return;
@@ -234,6 +317,9 @@ static void run_job(const pool *pl, job *j)
         j->kept = "below --target-sqnr even at 8 bits";
         return;
     }
+    j->axis = j->q.axis;
+    if (j->transpose && (j->st = transpose_2d(&j->q, &j->err)))
+        return;
     mcz_model_release_pages(pl->m, j->data, j->nbytes);
 }
 
@@ -346,8 +432,9 @@ static int64_t opset_for(const mcz_quantize_params *p)
     return p->granularity == MCZ_QGRAN_CHANNEL ? 13 : 10;
 }
 
-/* 1a. A report row for every weight the roles name; a job for each one that is quantized
- * (float, not excluded, big enough); the others say why not. */
+/* 1a. A report row for every weight input and every float tensor of --min-elements or more;
+ * a job for each one that is quantized (a float weight input, not excluded, big enough); the
+ * others say why not. */
 static mcz_status list_candidates(const mcz_model *m, const mcz_quantize_params *p,
                                   const mcz_weight_role *roles, mcz_quantize_report *r,
                                   size_t *rcap, job *jobs, size_t *njobs, mcz_error *err)
@@ -356,7 +443,7 @@ static mcz_status list_candidates(const mcz_model *m, const mcz_quantize_params 
     for (size_t i = 0; i < m->nw; i++) {
         const mcz_weight *w = &m->w[i].pub;
         const mcz_weight_role *ro = &roles[i];
-        if (ro->op == MCZ_ROLE_NONE && !ro->why_not)
+        if (!mcz_role_reported(ro, w, p->min_elements))
             continue;
         if ((s = add_row(r, rcap, w, ro->op_type, err)))
             return s;
@@ -374,7 +461,8 @@ static mcz_status list_candidates(const mcz_model *m, const mcz_quantize_params 
         jobs[(*njobs)++] = (job){.weight = i, .row = r->n - 1, .dtype = w->dtype,
                                  .rank = w->rank, .dims = w->dims, .count = w->count,
                                  .nbytes = w->nbytes, .channel_axis = ro->channel_axis,
-                                 .reduce_axis = ro->reduce_axis, .op = ro->op};
+                                 .reduce_axis = ro->reduce_axis, .op = ro->op,
+                                 .transpose = ro->transpose};
     }
     return MCZ_OK;
 }
@@ -442,7 +530,7 @@ static size_t report_jobs(const mcz_quantize_params *p, job *jobs, size_t njobs,
         }
         x->bits = j->q.dtype == MCZ_DT_INT4 || j->q.dtype == MCZ_DT_UINT4 ? 4 : 8;
         x->granularity = j->q.granularity;
-        x->axis = j->q.axis;
+        x->axis = j->axis;
         x->block_size = j->q.block_size;
         x->asymmetric = p->asymmetric;
         x->bytes_after = j->q.codes_bytes + j->q.nscales * sizeof(float) + j->q.zp_bytes;
@@ -452,7 +540,7 @@ static size_t report_jobs(const mcz_quantize_params *p, job *jobs, size_t njobs,
         r->bytes_after += x->bytes_after;
         r->signal += j->q.signal;
         r->noise += j->q.noise;
-        edits[nedits++] = (mcz_qdq_edit){j->weight, &j->q};
+        edits[nedits++] = (mcz_qdq_edit){j->weight, &j->q, j->transpose};
     }
     for (size_t i = 0; i < r->n; i++)
         if (r->w[i].skipped)

@@ -35,7 +35,7 @@ static void rewrite(mcz_model *m, const char *name, mcz_qscheme s)
     ck_assert_msg(d != NULL, "%s", err.msg);
     mcz_qtensor q;
     expect_ok(mcz_quantize_tensor(d, w->dtype, w->rank, w->dims, &s, &q, &err), &err);
-    mcz_qdq_edit e = {i, &q};
+    mcz_qdq_edit e = {i, &q, NULL};
     expect_ok(mcz_model_qdq_rewrite(m, &e, 1, &err), &err);
     ck_assert(q.codes == NULL && q.scales == NULL); /* taken over by the model */
     mcz_qtensor_free(&q);
@@ -292,15 +292,15 @@ START_TEST(bad_edits_are_refused_and_change_nothing)
     expect_ok(mcz_quantize_tensor(d, MCZ_DT_FLOAT, 2, (const int64_t[]){8, 16},
                                   &(mcz_qscheme){8, false, MCZ_QGRAN_CHANNEL, 0, 0,
                                                  MCZ_QMETHOD_MSE, false}, &q2, &err), &err);
-    mcz_qdq_edit twice[2] = {{w, &q}, {w, &q}};
+    mcz_qdq_edit twice[2] = {{w, &q, NULL}, {w, &q, NULL}};
     expect_status(mcz_model_qdq_rewrite(m, twice, 2, &err), MCZ_ERR_ARG, &err);
     expect_msg_has(&err, "given twice");
-    mcz_qdq_edit notfloat = {ii, &q};
+    mcz_qdq_edit notfloat = {ii, &q, NULL};
     expect_status(mcz_model_qdq_rewrite(m, &notfloat, 1, &err), MCZ_ERR_ARG, &err);
     expect_msg_has(&err, "not floating point");
-    mcz_qdq_edit shape = {w, &q2};
+    mcz_qdq_edit shape = {w, &q2, NULL};
     expect_status(mcz_model_qdq_rewrite(m, &shape, 1, &err), MCZ_ERR_ARG, &err);
-    mcz_qdq_edit range = {99, &q};
+    mcz_qdq_edit range = {99, &q, NULL};
     expect_status(mcz_model_qdq_rewrite(m, &range, 1, &err), MCZ_ERR_ARG, &err);
     ck_assert_int_eq(qt_opset_of(m), 11);
     ck_assert_ptr_nonnull(qt_initializer(m->proto->graph, "W"));
@@ -320,7 +320,7 @@ START_TEST(an_opset_that_cannot_be_raised_is_refused_and_changes_nothing)
     mcz_qtensor q;
     expect_ok(mcz_quantize_tensor(d, MCZ_DT_FLOAT, 2, (const int64_t[]){16, 8}, &INT8_CH1, &q, &err),
               &err);
-    mcz_qdq_edit e = {w, &q};
+    mcz_qdq_edit e = {w, &q, NULL};
     expect_status(mcz_model_qdq_rewrite(m, &e, 1, &err), MCZ_ERR_UNSUPPORTED, &err);
     expect_msg_has(&err, "older than 7");
     ck_assert_int_eq(qt_opset_of(m), 6);

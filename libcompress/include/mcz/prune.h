@@ -47,6 +47,8 @@ typedef struct mcz_prune_params {
     bool normalize;            /* global scope: compare |w| / RMS(weight), so layers of
                                   different scale compete fairly */
     uint64_t min_elements;     /* weights with fewer elements are left as they are */
+    bool embeddings;           /* also prune embeddings (Gather tables, a tied head): off by
+                                  default, the report says they were left */
     const char *const *exclude;/* glob patterns (fnmatch) on weight names and on the names of
                                   the nodes that consume them; each must match something */
     size_t nexclude;

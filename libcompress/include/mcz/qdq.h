@@ -55,6 +55,9 @@ int64_t mcz_qdq_min_opset(const mcz_qtensor *q);
 typedef struct mcz_qdq_edit {
     size_t weight;   /* weight-table index of a float/float16/bfloat16/double weight */
     mcz_qtensor *q;  /* its quantization (same shape); the buffers pass to the model */
+    const void *transpose; /* NULL, or the weight's mcz_weight_role.transpose: q is then in
+                              the transposed (consumer's) layout, and that Transpose node
+                              becomes an Identity */
 } mcz_qdq_edit;
 
 /* Rewrite each edited weight W as
