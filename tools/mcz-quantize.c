@@ -12,8 +12,9 @@
 
 static const char usage[] =
     "Usage: mcz-quantize MODEL -o OUTPUT [--bits 8|4] [--granularity channel|tensor|block]\n"
-    "                    [--block-size N] [--symmetric|--asymmetric] [--method mse|minmax]\n"
-    "                    [--target-sqnr DB] [--min-elements N] [--exclude PATTERN]...\n"
+    "                    [--block-size N] [--symmetric|--asymmetric]\n"
+    "                    [--method minmax|weighted|mse] [--target-sqnr DB]\n"
+    "                    [--min-elements N] [--exclude PATTERN]...\n"
     "\n"
     "Quantize the weights of Conv, ConvTranspose, Gemm and MatMul (wherever they live:\n"
     "initializers, Constant nodes, subgraphs, external data); activations stay float.\n"
@@ -27,10 +28,16 @@ static const char usage[] =
     "                        block: one per --block-size weights along the reduction axis\n"
     "                        (default for 4 bits); tensor: one per weight\n"
     "      --block-size N    16..256 (default 32); the last block of an axis may be shorter\n"
-    "      --symmetric       signed codes, zero point 0 (default)\n"
+    "      --symmetric       signed codes, zero point 0 (default for 8 bits and for\n"
+    "                        --target-sqnr, whose 8-bit weights do better signed)\n"
     "      --asymmetric      unsigned codes (uint8/uint4) with a zero point per scale\n"
-    "      --method M        mse (default): per channel/block, the clipping range with the\n"
-    "                        least squared error; minmax: the full range\n"
+    "                        (default for 4 bits: less output error than int4)\n"
+    "      --method M        minmax (default for 8 bits): the full range, rounded to nearest\n"
+    "                        (ONNX Runtime's codes); weighted (default for 4 bits): per\n"
+    "                        channel/block, the scale (and zero point) with the least error\n"
+    "                        weighted by rms + |x|; mse: the clipping range with the least\n"
+    "                        squared error; with --target-sqnr, weights moved up to 8 bits\n"
+    "                        get the 8-bit default unless M is given\n"
     "      --target-sqnr DB  mixed precision: a weight whose SQNR would fall below DB dB\n"
     "                        takes the next higher precision (4 -> 8 bits -> float)\n"
     "      --min-elements N  weights with fewer elements stay float (default 1024)\n"
@@ -84,7 +91,8 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
     else
         fputs("null", f);
     fprintf(f, ", \"symmetric\": %s, \"method\": \"%s\", \"target_sqnr_db\": ",
-            p->asymmetric ? "false" : "true", mcz_qmethod_name(p->method));
+            p->asymmetric ? "false" : "true",
+            mcz_qmethod_name(mcz_qmethod_for_bits(p->method, p->bits)));
     tool_json_num(f, p->mixed ? p->target_sqnr_db : NAN, 6);
     fprintf(f, ", \"min_elements\": %llu, \"exclude\": [", (unsigned long long)p->min_elements);
     for (size_t e = 0; e < p->nexclude; e++) {
@@ -272,7 +280,7 @@ int main(int argc, char **argv)
     mcz_quantize_params p = mcz_quantize_default_params();
     tool_args args;
     const char *arg;
-    int have_granularity = 0, have_block = 0, opt;
+    int have_granularity = 0, have_block = 0, have_symmetry = 0, opt;
     long v;
     tool_args_init(&args, argc, argv, options);
     while ((opt = tool_next_option(&args, &arg)) != -1) {
@@ -305,17 +313,21 @@ int main(int argc, char **argv)
             break;
         case OPT_SYMMETRIC:
             p.asymmetric = false;
+            have_symmetry = 1;
             break;
         case OPT_ASYMMETRIC:
             p.asymmetric = true;
+            have_symmetry = 1;
             break;
         case OPT_METHOD:
             if (strcmp(arg, "mse") == 0)
                 p.method = MCZ_QMETHOD_MSE;
             else if (strcmp(arg, "minmax") == 0)
                 p.method = MCZ_QMETHOD_MINMAX;
+            else if (strcmp(arg, "weighted") == 0)
+                p.method = MCZ_QMETHOD_WEIGHTED;
             else
-                return tool_usage_error("invalid --method '%s' (mse or minmax)", arg);
+                return tool_usage_error("invalid --method '%s' (weighted, mse or minmax)", arg);
             break;
         case OPT_TARGET_SQNR: {
             char *end;
@@ -336,6 +348,8 @@ int main(int argc, char **argv)
         p.min_elements = c.min_elements;
     if (!have_granularity)
         p.granularity = p.bits == 4 ? MCZ_QGRAN_BLOCK : MCZ_QGRAN_CHANNEL;
+    if (!have_symmetry) /* uint4 beats int4 at the output; uint8 loses to int8 (quantize.md) */
+        p.asymmetric = p.bits == 4 && !p.mixed;
     if (have_block && p.granularity != MCZ_QGRAN_BLOCK)
         return tool_usage_error("--block-size applies to --granularity block only");
     int to_stdout = strcmp(c.output, "-") == 0;

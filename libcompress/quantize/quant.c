@@ -11,7 +11,12 @@
  * shrunk by a clip ratio r found by a coarse grid (1.00, 0.95, ..., 0.50) then a finer one
  * around the best, all candidates evaluated in one pass over the group. r = 1 (min/max) is
  * always a candidate and the final choice is checked against it in double precision, so mse
- * is never worse than min/max. */
+ * is never worse than min/max. MCZ_QMETHOD_WEIGHTED weighs element i by rms(x) + |x_i| and
+ * searches a grid of steps around the min/max one (and, asymmetric, the integer zero points
+ * next to the rounded one), each with the weighted least-squares scale of its codes; the
+ * min/max candidate is kept when it is not worse under that weighted error. A group is read
+ * in chunks of CHUNK elements whether it is in memory or streamed, so both give the same
+ * sums, hence the same result. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,12 +55,20 @@ int32_t mcz_qdtype(int bits, bool asymmetric)
     return MCZ_DT_UNDEFINED;
 }
 
+mcz_qmethod mcz_qmethod_for_bits(mcz_qmethod m, int bits)
+{
+    if (m != MCZ_QMETHOD_DEFAULT)
+        return m;
+    return bits == 4 ? MCZ_QMETHOD_WEIGHTED : MCZ_QMETHOD_MINMAX;
+}
+
 mcz_status mcz_qscheme_check(const mcz_qscheme *s, int rank, const int64_t *dims,
                              mcz_error *err)
 {
     if (s->bits != 8 && s->bits != 4)
         return mcz_seterr(err, MCZ_ERR_ARG, "bits must be 8 or 4, not %d", s->bits);
-    if (s->method != MCZ_QMETHOD_MSE && s->method != MCZ_QMETHOD_MINMAX)
+    if (s->method != MCZ_QMETHOD_MSE && s->method != MCZ_QMETHOD_MINMAX &&
+        s->method != MCZ_QMETHOD_WEIGHTED && s->method != MCZ_QMETHOD_DEFAULT)
         return mcz_seterr(err, MCZ_ERR_ARG, "unknown method %d", (int)s->method);
     if (rank < 0 || rank > MCZ_MAX_RANK)
         return mcz_seterr(err, MCZ_ERR_ARG, "rank %d out of range", rank);
@@ -179,6 +192,7 @@ typedef struct cand {
 typedef struct gstats {
     float min, max; /* min(x, 0), max(x, 0) */
     double sumsq;   /* sum of x^2 */
+    uint64_t n;     /* elements */
 } gstats;
 
 static void stats_add(gstats *g, const float *x, size_t n)
@@ -201,6 +215,7 @@ static void stats_add(gstats *g, const float *x, size_t n)
     g->min = lo;
     g->max = hi;
     g->sumsq += (sq[0] + sq[1]) + (sq[2] + sq[3]);
+    g->n += n;
 }
 
 /* The candidate for clip ratio r (r = 1: min/max). */
@@ -245,41 +260,60 @@ static inline float rel_code(float x, const cand *c)
     return round_even(v);
 }
 
-/* sum(x * q) and sum(q * q) over x[0..n), q the codes relative to the zero point. */
-static void code_sums(const float *x, size_t n, const cand *c, double *xq, double *qq)
+/* The importance of x in a group whose root mean square is rms (MCZ_QMETHOD_WEIGHTED); 1 for
+ * the unweighted methods (rms < 0). */
+static inline double weight(double rms, float x)
+{
+    return rms < 0 ? 1.0 : rms + fabs((double)x);
+}
+
+/* sum(w * x * q) and sum(w * q * q) over x[0..n), q the codes relative to the zero point, w
+ * the weights for rms (1 when rms < 0: then these are the plain sums, bit for bit). */
+static void code_sums(const float *x, size_t n, const cand *c, double rms, double *xq,
+                      double *qq)
 {
     double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
         for (int j = 0; j < 4; j++) {
             float q = rel_code(x[i + j], c);
-            a[j] += (double)x[i + j] * q;
-            b[j] += (double)q * q;
+            double w = weight(rms, x[i + j]);
+            a[j] += w * ((double)x[i + j] * q);
+            b[j] += w * ((double)q * q);
         }
     for (; i < n; i++) {
         float q = rel_code(x[i], c);
-        a[0] += (double)x[i] * q;
-        b[0] += (double)q * q;
+        double w = weight(rms, x[i]);
+        a[0] += w * ((double)x[i] * q);
+        b[0] += w * ((double)q * q);
     }
     *xq += (a[0] + a[1]) + (a[2] + a[3]);
     *qq += (b[0] + b[1]) + (b[2] + b[3]);
 }
 
 /* Squared error of codes under c dequantized with `scale`, in double, exactly as
- * DequantizeLinear computes x' = q * scale in float32. */
-static double err_exact(const float *x, size_t n, const cand *c, float scale)
+ * DequantizeLinear computes x' = q * scale in float32. With werr (not NULL), also adds the
+ * error weighted for rms to *werr. */
+static double err_exact(const float *x, size_t n, const cand *c, float scale, double rms,
+                        double *werr)
 {
-    double t[4] = {0, 0, 0, 0};
+    double t[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0};
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
         for (int j = 0; j < 4; j++) {
             double d = (double)x[i + j] - (double)(rel_code(x[i + j], c) * scale);
             t[j] += d * d;
+            if (werr)
+                u[j] += weight(rms, x[i + j]) * (d * d);
         }
     for (; i < n; i++) {
         double d = (double)x[i] - (double)(rel_code(x[i], c) * scale);
         t[0] += d * d;
+        if (werr)
+            u[0] += weight(rms, x[i]) * (d * d);
     }
+    if (werr)
+        *werr += (u[0] + u[1]) + (u[2] + u[3]);
     return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
@@ -295,53 +329,76 @@ typedef struct gsrc {
 
 #define CHUNK 16384
 
-/* Chunk k of the group (NULL when past the end). */
+/* Chunk k of the group (NULL when past the end): CHUNK elements (the last may be shorter),
+ * in memory as streamed, so every sum over the group is added up in the same order. */
 static const float *gsrc_chunk(const gsrc *g, uint64_t k, size_t *n)
 {
-    if (!g->raw) {
-        *n = g->n;
-        return k == 0 ? g->buf : NULL;
-    }
-    uint64_t at = k * CHUNK;
-    if (at >= g->count)
+    uint64_t count = g->raw ? g->count : g->n, at = k * CHUNK;
+    if (at >= count)
         return NULL;
-    *n = (size_t)(g->count - at < CHUNK ? g->count - at : CHUNK);
+    *n = (size_t)(count - at < CHUNK ? count - at : CHUNK);
+    if (!g->raw)
+        return g->buf + at;
     load(g->raw, g->dtype, at, *n, g->tmp);
     return g->tmp;
 }
 
 #define NCOARSE 11 /* r = 1.00, 0.95, ..., 0.50 */
 #define NFINE 4    /* best +- 0.025, +- 0.0125 */
-#define MAXCAND (NCOARSE > NFINE ? NCOARSE : NFINE)
+#define NWSTEP 21  /* weighted: steps range / (D - 1 + 0.1 k), k = 0..20 */
+#define NWZP 3     /* weighted, asymmetric: each step's rounded zero point and its neighbours */
+#define MAXCAND (NWSTEP * NWZP)
 
 /* The least-squares scale of each candidate's codes and the squared error it leaves,
- * sumsq - (x.q)^2 / (q.q), for ncand candidates in one pass over the group. */
-static void eval_cands(const gsrc *g, const gstats *st, const cand *c, int ncand,
+ * base - (x.q)^2 / (q.q), for ncand candidates in one pass over the group; weighted for rms
+ * (rms < 0: unweighted; base is sum(w x^2)). */
+static void eval_cands(const gsrc *g, double rms, double base, const cand *c, int ncand,
                        float *scale, double *err)
 {
-    double xq[MAXCAND] = {0}, qq[MAXCAND] = {0};
+    double xq[MAXCAND], qq[MAXCAND];
+    for (int j = 0; j < ncand; j++)
+        xq[j] = qq[j] = 0;
     const float *x;
     size_t n;
     for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++)
         for (int j = 0; j < ncand; j++)
-            code_sums(x, n, &c[j], &xq[j], &qq[j]);
+            code_sums(x, n, &c[j], rms, &xq[j], &qq[j]);
     for (int j = 0; j < ncand; j++) {
         scale[j] = qq[j] > 0 && xq[j] > 0 ? (float)(xq[j] / qq[j]) : 0.0f;
-        err[j] = st->sumsq - (qq[j] > 0 ? xq[j] * xq[j] / qq[j] : 0.0);
+        err[j] = base - (qq[j] > 0 ? xq[j] * xq[j] / qq[j] : 0.0);
         if (!(scale[j] > 0) || !isfinite(scale[j])) { /* no usable fit: the step itself */
             scale[j] = c[j].step;
-            err[j] = st->sumsq;
+            err[j] = base;
         }
     }
 }
 
-static double eval_exact(const gsrc *g, const cand *c, float scale)
+/* The exact squared error of c with `scale` over the group; with werr, also its error
+ * weighted for rms. */
+static double eval_exact(const gsrc *g, const cand *c, float scale, double rms, double *werr)
 {
     double t = 0;
     const float *x;
     size_t n;
+    if (werr)
+        *werr = 0;
     for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++)
-        t += err_exact(x, n, c, scale);
+        t += err_exact(x, n, c, scale, rms, werr);
+    return t;
+}
+
+/* sum(w x^2) over the group, w the weights for rms. */
+static double weighted_sumsq(const gsrc *g, double rms)
+{
+    double t = 0;
+    const float *x;
+    size_t n;
+    for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++) {
+        double u = 0;
+        for (size_t i = 0; i < n; i++)
+            u += weight(rms, x[i]) * ((double)x[i] * x[i]);
+        t += u;
+    }
     return t;
 }
 
@@ -355,40 +412,25 @@ static float f16_exact(float s)
     return isinf(r) ? s : r;
 }
 
-/* Choose the candidate and the scale for a group; *err_out is their exact (double) error.
- * minmax: the group's range, scale = step. mse: clip ratios on a coarse then a fine grid,
- * each with the least-squares scale of its codes; then one more round of codes at that
- * scale; finally min/max itself if it is not worse. */
-static cand choose(const gsrc *g, int bits, bool asym, mcz_qmethod method, bool f16,
-                   float *scale, double *err_out)
+/* mse: clip ratios on a coarse then a fine grid, each with the least-squares scale of its
+ * codes. Returns the best candidate, its scale in *sb. */
+static cand search_clip(const gsrc *g, const gstats *st, int bits, bool asym, float *sb)
 {
-    gstats st = {0, 0, 0};
-    const float *x;
-    size_t n;
-    for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++)
-        stats_add(&st, x, n);
-    cand minmax = make_cand(&st, 1.0, bits, asym);
-    float smm = f16 ? f16_exact(minmax.step) : minmax.step;
-    if (method == MCZ_QMETHOD_MINMAX || (st.min == 0 && st.max == 0)) {
-        *scale = smm;
-        *err_out = eval_exact(g, &minmax, smm);
-        return minmax;
-    }
     cand c[MAXCAND];
     float sc[MAXCAND];
     double e[MAXCAND], ratio[MAXCAND];
     for (int k = 0; k < NCOARSE; k++) {
         ratio[k] = 1.0 - 0.05 * k;
-        c[k] = make_cand(&st, ratio[k], bits, asym);
+        c[k] = make_cand(st, ratio[k], bits, asym);
     }
-    eval_cands(g, &st, c, NCOARSE, sc, e);
+    eval_cands(g, -1, st->sumsq, c, NCOARSE, sc, e);
     int best = 0;
     for (int k = 1; k < NCOARSE; k++)
         if (e[k] < e[best])
             best = k;
     double rb = ratio[best], eb = e[best];
     cand cb = c[best];
-    float sb = sc[best];
+    *sb = sc[best];
     static const double step[NFINE] = {-0.025, -0.0125, 0.0125, 0.025};
     int nf = 0;
     for (int k = 0; k < NFINE; k++) {
@@ -396,35 +438,117 @@ static cand choose(const gsrc *g, int bits, bool asym, mcz_qmethod method, bool 
         if (r > 1.0 || r < 0.4)
             continue;
         ratio[nf] = r;
-        c[nf++] = make_cand(&st, r, bits, asym);
+        c[nf++] = make_cand(st, r, bits, asym);
     }
-    eval_cands(g, &st, c, nf, sc, e);
+    eval_cands(g, -1, st->sumsq, c, nf, sc, e);
     for (int k = 0; k < nf; k++)
         if (e[k] < eb) {
             eb = e[k];
             cb = c[k];
-            sb = sc[k];
+            *sb = sc[k];
         }
-    /* codes again at the fitted scale (a Lloyd step), kept when better */
+    return cb;
+}
+
+/* weighted: steps range / D for D = Dmm - 1, Dmm - 0.9, ..., Dmm + 1 (Dmm: qmax symmetric,
+ * so int4's -8 is reachable, qmax - qmin asymmetric); asymmetric, for each step the zero
+ * point min/max rounding gives and the two next to it (an integer in the code range, as
+ * DequantizeLinear needs: the range's low end is -zp * scale). Each candidate's codes get
+ * their weighted least-squares scale; returns the candidate with the least weighted error,
+ * its scale in *sb. */
+static cand search_weighted(const gsrc *g, const gstats *st, int bits, bool asym, double rms,
+                            double base, float *sb)
+{
+    int qmin, qmax;
+    mcz_qrange(bits, asym, &qmin, &qmax);
+    double range = asym ? (double)st->max - st->min : fmax(-(double)st->min, st->max);
+    double dmm = asym ? qmax - qmin : qmax;
+    cand c[MAXCAND];
+    float sc[MAXCAND];
+    double e[MAXCAND];
+    int nc = 0;
+    for (int k = 0; k < NWSTEP; k++) {
+        float step = (float)(range / (dmm - 1 + 0.1 * k));
+        if (!(step > 0) || !isfinite(step))
+            continue;
+        double z0 = asym ? nearbyint(qmin - st->min / step) : 0;
+        z0 = z0 < qmin ? qmin : z0 > qmax ? qmax : z0;
+        for (int d = -asym; d <= asym; d++) {
+            double z = z0 + d;
+            if (z < qmin || z > qmax)
+                continue;
+            c[nc++] = (cand){step, (float)(qmin - z), (float)(qmax - z), (int32_t)z};
+        }
+    }
+    if (nc == 0) { /* no representable step: min/max */
+        cand mm = make_cand(st, 1.0, bits, asym);
+        *sb = mm.step;
+        return mm;
+    }
+    eval_cands(g, rms, base, c, nc, sc, e);
+    int best = 0;
+    for (int k = 1; k < nc; k++)
+        if (e[k] < e[best])
+            best = k;
+    *sb = sc[best];
+    return c[best];
+}
+
+/* Choose the candidate and the scale for a group; *err_out is their exact (double) error.
+ * minmax (the default at 8 bits): the group's range, scale = step. mse, weighted (the default
+ * at 4 bits): the search's best candidate and its
+ * fitted scale; then one more round of codes at that scale (a Lloyd step), kept when better;
+ * finally min/max itself if it is not worse, under the method's error (weighted: by rms(x) +
+ * |x_i|), computed exactly as DequantizeLinear will dequantize, float16-rounded scales
+ * included. */
+static cand choose(const gsrc *g, int bits, bool asym, mcz_qmethod method, bool f16,
+                   float *scale, double *err_out)
+{
+    gstats st = {0, 0, 0, 0};
+    const float *x;
+    size_t n;
+    for (uint64_t k = 0; (x = gsrc_chunk(g, k, &n)) != NULL; k++)
+        stats_add(&st, x, n);
+    method = mcz_qmethod_for_bits(method, bits);
+    cand minmax = make_cand(&st, 1.0, bits, asym);
+    float smm = f16 ? f16_exact(minmax.step) : minmax.step;
+    if (method == MCZ_QMETHOD_MINMAX || (st.min == 0 && st.max == 0)) {
+        *scale = smm;
+        *err_out = eval_exact(g, &minmax, smm, -1, NULL);
+        return minmax;
+    }
+    bool weighted = method == MCZ_QMETHOD_WEIGHTED;
+    double rms = weighted ? sqrt(st.sumsq / (double)st.n) : -1;
+    double base = weighted ? weighted_sumsq(g, rms) : st.sumsq;
+    float sb;
+    cand cb = weighted ? search_weighted(g, &st, bits, asym, rms, base, &sb)
+                       : search_clip(g, &st, bits, asym, &sb);
     cand again = cb;
     again.step = sb;
     float sa;
     double ea;
-    eval_cands(g, &st, &again, 1, &sa, &ea);
+    eval_cands(g, rms, base, &again, 1, &sa, &ea);
     if (f16) {
         sb = f16_exact(sb);
         sa = f16_exact(sa);
     }
-    double exact = eval_exact(g, &cb, sb);
-    double exact_again = eval_exact(g, &again, sa);
-    if (exact_again < exact) {
+    /* the criterion: the plain error (mse) or the weighted one */
+    double wb, wa, wm;
+    double exact = eval_exact(g, &cb, sb, rms, weighted ? &wb : NULL);
+    double exact_again = eval_exact(g, &again, sa, rms, weighted ? &wa : NULL);
+    double em = eval_exact(g, &minmax, smm, rms, weighted ? &wm : NULL);
+    if (!weighted) {
+        wb = exact;
+        wa = exact_again;
+        wm = em;
+    }
+    if (wa < wb) {
         cb = again;
         sb = sa;
         exact = exact_again;
+        wb = wa;
     }
-    /* never worse than min/max, in the arithmetic DequantizeLinear will use */
-    double em = eval_exact(g, &minmax, smm);
-    if (em <= exact) {
+    if (wm <= wb) {
         *scale = smm;
         *err_out = em;
         return minmax;
@@ -461,7 +585,7 @@ double mcz_qgroup_codes(const float *x, size_t n, const mcz_qparams *p, int qmin
     cand c = {p->scale, (float)(qmin - p->zero_point), (float)(qmax - p->zero_point),
               p->zero_point};
     codes_of(x, n, &c, codes);
-    return err_exact(x, n, &c, p->scale);
+    return err_exact(x, n, &c, p->scale, -1, NULL);
 }
 
 /* ---- one tensor ------------------------------------------------------------------------- */

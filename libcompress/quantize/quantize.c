@@ -32,7 +32,7 @@ mcz_quantize_params mcz_quantize_default_params(void)
     p.granularity = MCZ_QGRAN_CHANNEL;
     p.block_size = 32;
     p.asymmetric = false;
-    p.method = MCZ_QMETHOD_MSE;
+    p.method = MCZ_QMETHOD_DEFAULT; /* minmax at 8 bits (ONNX Runtime's codes), weighted at 4 */
     p.mixed = false;
     p.target_sqnr_db = 0;
     p.min_elements = 1024;
@@ -52,7 +52,11 @@ const char *mcz_qgranularity_name(mcz_qgranularity g)
 
 const char *mcz_qmethod_name(mcz_qmethod m)
 {
-    return m == MCZ_QMETHOD_MINMAX ? "minmax" : m == MCZ_QMETHOD_MSE ? "mse" : "?";
+    return m == MCZ_QMETHOD_MINMAX     ? "minmax"
+           : m == MCZ_QMETHOD_MSE      ? "mse"
+           : m == MCZ_QMETHOD_WEIGHTED ? "weighted"
+           : m == MCZ_QMETHOD_DEFAULT  ? "default"
+                                       : "?";
 }
 
 static mcz_status check_params(const mcz_quantize_params *p, mcz_error *err)
@@ -66,7 +70,8 @@ static mcz_status check_params(const mcz_quantize_params *p, mcz_error *err)
         (p->block_size < MCZ_QBLOCK_MIN || p->block_size > MCZ_QBLOCK_MAX))
         return mcz_seterr(err, MCZ_ERR_ARG, "--block-size %u is outside %d..%d", p->block_size,
                           MCZ_QBLOCK_MIN, MCZ_QBLOCK_MAX);
-    if (p->method != MCZ_QMETHOD_MSE && p->method != MCZ_QMETHOD_MINMAX)
+    if (p->method != MCZ_QMETHOD_MSE && p->method != MCZ_QMETHOD_MINMAX &&
+        p->method != MCZ_QMETHOD_WEIGHTED && p->method != MCZ_QMETHOD_DEFAULT)
         return mcz_seterr(err, MCZ_ERR_ARG, "unknown method %d", (int)p->method);
     if (p->mixed && !isfinite(p->target_sqnr_db))
         return mcz_seterr(err, MCZ_ERR_ARG, "--target-sqnr must be a number of dB");

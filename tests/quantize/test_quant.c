@@ -3,9 +3,12 @@
  *
  * The reference is min/max quantization written straight from the ONNX formulas (double
  * precision range, nearbyint, clamp). min/max must match it bit for bit; mse must never be
- * worse than it on any group, and must meet its own budget. Data: seeded Gaussian, Laplacian
- * (heavy tails) and Gaussian-with-outliers channels, like trained weights. */
+ * worse than it on any group, and must meet its own budget; weighted must never be worse than
+ * it under the importance-weighted error (weights sqrt(mean x^2) + |x_i|). Data: seeded
+ * Gaussian, Laplacian (heavy tails) and Gaussian-with-outliers channels, like trained weights,
+ * and edge cases. */
 #include <check.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 
 #include "expect.h"
 #include "mcz/quant.h"
+#include "mcz/quantize.h"
 
 /* ---- data ------------------------------------------------------------------------------------ */
 
@@ -438,7 +442,248 @@ START_TEST(int4_codes_are_packed_low_nibble_first)
 }
 END_TEST
 
+/* ---- weighted: never worse than min/max under its weighted error ------------------------ */
+
+/* sum((sqrt(mean x^2) + |x_i|) (x_i - x'_i)^2), x' = (code - zp) * scale in float32. */
+static double ref_werr(const float *x, size_t n, const int32_t *codes, float scale, int32_t zp)
+{
+    double rms = sqrt(sumsq(x, n) / (double)n), e = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - (double)((float)(codes[i] - zp) * scale);
+        e += (rms + fabs((double)x[i])) * d * d;
+    }
+    return e;
+}
+
+enum { NSPECIAL = 8 };
+
+/* Edge-case groups: all zero, one outlier among small values, a lone value among zeros, tiny
+ * (subnormal) values, negative only, positive only, constant, alternating signs. */
+static float *make_special(size_t n, int kind, uint64_t s)
+{
+    float *x = make(n, GAUSS, s);
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: x[i] = 0; break;
+        case 1: x[i] = i == n / 2 ? 1.5f : 0.001f * x[i]; break;
+        case 2: x[i] = i == n - 1 ? -0.3f : 0; break;
+        case 3: x[i] = x[i] * 1e-39f; break;
+        case 4: x[i] = -fabsf(x[i]) - 0.001f; break;
+        case 5: x[i] = fabsf(x[i]); break;
+        case 6: x[i] = 0.125f; break;
+        default: x[i] = (i % 2 ? 1 : -1) * (0.01f + fabsf(x[i])); break;
+        }
+    }
+    return x;
+}
+
+static void check_weighted_group(const float *x, size_t n, int bits, bool asym, double *sum_w,
+                                 double *sum_rtn)
+{
+    int32_t *c = malloc(n * sizeof *c), *rc = malloc(n * sizeof *rc);
+    float rs;
+    int32_t rz;
+    ref_minmax(x, n, bits, asym, &rs, &rz, rc);
+    mcz_qparams p;
+    double e = mcz_qgroup_quantize(x, n, bits, asym, MCZ_QMETHOD_WEIGHTED, &p, c);
+    int qmin, qmax;
+    ref_range(bits, asym, &qmin, &qmax);
+    ck_assert(p.scale > 0 && isfinite(p.scale));
+    ck_assert_int_ge(p.zero_point, qmin);
+    ck_assert_int_le(p.zero_point, qmax);
+    double plain = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_ge(c[i], qmin);
+        ck_assert_int_le(c[i], qmax);
+        float deq = (float)(c[i] - p.zero_point) * p.scale;
+        if (x[i] == 0)
+            ck_assert_msg(deq == 0, "a zero dequantizes to %g", deq);
+        plain += ((double)x[i] - deq) * ((double)x[i] - deq);
+    }
+    ck_assert_msg(fabs(e - plain) <= 1e-9 * plain, "reported %.12g, recomputed %.12g", e, plain);
+    double ew = ref_werr(x, n, c, p.scale, p.zero_point), er = ref_werr(x, n, rc, rs, rz);
+    ck_assert_msg(ew <= er * (1 + 1e-12), "bits %d asym %d n %zu: weighted %.12g > min/max %.12g",
+                  bits, asym, n, ew, er);
+    *sum_w += ew;
+    *sum_rtn += er;
+    free(c);
+    free(rc);
+}
+
+START_TEST(weighted_is_never_worse_than_minmax_under_its_weighted_error)
+{
+    static const size_t sizes[] = {1, 2, 3, 7, 16, 31, 32, 33, 64, 100, 256, 1000};
+    for (size_t k = 0; k < 4; k++) {
+        double w32 = 0, r32 = 0, w = 0, r = 0;
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+            for (uint64_t s = 0; s < 12; s++) {
+                size_t n = sizes[z];
+                for (dist d = GAUSS; d <= SKEWED; d++) {
+                    float *x = make(n, d, 31 * s + 1000 * d + n);
+                    if (n == 32)
+                        check_weighted_group(x, n, schemes[k].bits, schemes[k].asym, &w32, &r32);
+                    else
+                        check_weighted_group(x, n, schemes[k].bits, schemes[k].asym, &w, &r);
+                    free(x);
+                }
+                for (int kind = 0; kind < NSPECIAL; kind++) {
+                    float *x = make_special(n, kind, 7 * s + n);
+                    check_weighted_group(x, n, schemes[k].bits, schemes[k].asym, &w, &r);
+                    free(x);
+                }
+            }
+        if (getenv("MCZ_TEST_VERBOSE"))
+            printf("weighted / min/max weighted error, %d bits asym %d: blocks of 32 %.4f, "
+                   "other groups %.4f\n", schemes[k].bits, schemes[k].asym, w32 / r32, w / r);
+        /* and it pays where it is meant to: int4 blocks of 32 */
+        if (schemes[k].bits == 4)
+            ck_assert_msg(w32 < 0.97 * r32, "int4 asym %d: weighted error ratio %.4f",
+                          schemes[k].asym, w32 / r32);
+    }
+}
+END_TEST
+
+/* Per block of a quantized tensor [R, C] blocked along axis 1: the weighted error of its
+ * codes, scale and zero point. */
+static double block_werr(const mcz_qtensor *q, const float *x, uint64_t C, uint64_t b,
+                         uint64_t B)
+{
+    uint64_t NB = (C + B - 1) / B, r = b / NB, k0 = (b % NB) * B, n = C - k0 < B ? C - k0 : B;
+    int32_t codes[MCZ_QBLOCK_MAX];
+    int32_t zp = q->zero_points ? ref_code(q->zero_points, q->dtype, b) : 0;
+    for (uint64_t i = 0; i < n; i++)
+        codes[i] = ref_code(q->codes, q->dtype, r * C + k0 + i);
+    return ref_werr(x + r * C + k0, (size_t)n, codes, q->scales[b], zp);
+}
+
+START_TEST(weighted_with_float16_scales_is_never_worse_than_minmax_per_block)
+{
+    enum { R = 48, C = 200 }; /* 200 = 6 * 32 + 8: a short last block */
+    for (int asym = 0; asym < 2; asym++)
+        for (dist d = GAUSS; d <= SKEWED; d++) {
+            float *x = make(R * C, d, 444 + d);
+            mcz_qscheme s = {4, asym, MCZ_QGRAN_BLOCK, 1, 32, MCZ_QMETHOD_WEIGHTED, true};
+            mcz_qtensor qw, qm;
+            mcz_error err = {0};
+            expect_ok(mcz_quantize_tensor(x, MCZ_DT_FLOAT, 2, (const int64_t[]){R, C}, &s, &qw,
+                                          &err), &err);
+            s.method = MCZ_QMETHOD_MINMAX;
+            expect_ok(mcz_quantize_tensor(x, MCZ_DT_FLOAT, 2, (const int64_t[]){R, C}, &s, &qm,
+                                          &err), &err);
+            for (uint64_t b = 0; b < qw.nscales; b++) {
+                double ew = block_werr(&qw, x, C, b, 32), em = block_werr(&qm, x, C, b, 32);
+                ck_assert_msg(ew <= em * (1 + 1e-12), "asym %d dist %d block %llu: %.9g > %.9g",
+                              asym, d, (unsigned long long)b, ew, em);
+                uint32_t u;
+                memcpy(&u, &qw.scales[b], 4);
+                ck_assert_msg((u & 0x1fff) == 0, "scale %g is not float16-exact", qw.scales[b]);
+            }
+            mcz_qtensor_free(&qw);
+            mcz_qtensor_free(&qm);
+            free(x);
+        }
+}
+END_TEST
+
+START_TEST(int8_default_codes_are_onnx_runtime_round_to_nearest)
+{
+    /* the default (8 bits, per channel, symmetric, min/max): codes = round_half_even(x / s),
+       s = max|x| / 127 in float32, as ONNX Runtime's quantizer computes them */
+    mcz_quantize_params dp = mcz_quantize_default_params();
+    ck_assert_int_eq(dp.bits, 8);
+    ck_assert_int_eq(dp.method, MCZ_QMETHOD_DEFAULT);
+    ck_assert_int_eq(mcz_qmethod_for_bits(dp.method, 8), MCZ_QMETHOD_MINMAX);
+    ck_assert_int_eq(mcz_qmethod_for_bits(dp.method, 4), MCZ_QMETHOD_WEIGHTED);
+    ck_assert(!dp.asymmetric);
+    enum { R = 16, C = 300 };
+    for (dist d = GAUSS; d <= SKEWED; d++) {
+        float *x = make(R * C, d, 555 + d);
+        mcz_qscheme s = {8, false, MCZ_QGRAN_CHANNEL, 0, 0, dp.method, false};
+        mcz_qtensor q;
+        mcz_error err = {0};
+        expect_ok(mcz_quantize_tensor(x, MCZ_DT_FLOAT, 2, (const int64_t[]){R, C}, &s, &q, &err),
+                  &err);
+        for (int r = 0; r < R; r++) {
+            float amax = 0;
+            for (int i = 0; i < C; i++)
+                amax = fabsf(x[r * C + i]) > amax ? fabsf(x[r * C + i]) : amax;
+            float sc = amax / 127.0f;
+            ck_assert_msg(q.scales[r] == sc, "row %d: scale %.9g, expected %.9g", r, q.scales[r],
+                          sc);
+            for (int i = 0; i < C; i++) {
+                float v = nearbyintf(x[r * C + i] / sc);
+                ck_assert_int_eq((int8_t)q.codes[r * C + i], (int)v);
+            }
+        }
+        mcz_qtensor_free(&q);
+        free(x);
+    }
+}
+END_TEST
+
+typedef struct wjob {
+    const float *x;
+    mcz_qscheme s;
+    mcz_qtensor q;
+} wjob;
+
+static void *wjob_run(void *arg)
+{
+    wjob *j = arg;
+    mcz_error err = {0};
+    mcz_status st = mcz_quantize_tensor(j->x, MCZ_DT_FLOAT, 2, (const int64_t[]){64, 256}, &j->s,
+                                        &j->q, &err);
+    return st == MCZ_OK ? j : NULL;
+}
+
+START_TEST(weighted_is_deterministic_across_threads_and_streams_like_in_memory)
+{
+    /* per tensor, larger than a chunk: streamed from the source, equal to the one-group result */
+    for (int asym = 0; asym < 2; asym++) {
+        check_layout(1, (const int64_t[]){40000}, (mcz_qscheme){4, asym, MCZ_QGRAN_TENSOR, 0, 0,
+                                                                MCZ_QMETHOD_WEIGHTED, false});
+        check_layout(2, (const int64_t[]){300, 123}, (mcz_qscheme){8, asym, MCZ_QGRAN_TENSOR, 0,
+                                                                   0, MCZ_QMETHOD_WEIGHTED,
+                                                                   false});
+        check_layout(2, (const int64_t[]){6, 100}, (mcz_qscheme){4, asym, MCZ_QGRAN_BLOCK, 1, 32,
+                                                                 MCZ_QMETHOD_WEIGHTED, false});
+        check_layout(3, (const int64_t[]){5, 7, 9}, (mcz_qscheme){8, asym, MCZ_QGRAN_CHANNEL, 1,
+                                                                  0, MCZ_QMETHOD_WEIGHTED,
+                                                                  false});
+    }
+    /* four threads at once give the bytes one thread gives */
+    float *x = make(64 * 256, OUTLIERS, 98);
+    wjob j[5];
+    pthread_t t[4];
+    for (int k = 0; k < 5; k++)
+        j[k] = (wjob){x, {4, k % 2 == 0, MCZ_QGRAN_BLOCK, 1, 32, MCZ_QMETHOD_WEIGHTED, true}, {0}};
+    j[4].s.asymmetric = true;
+    ck_assert_ptr_nonnull(wjob_run(&j[4]));
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(pthread_create(&t[k], NULL, wjob_run, &j[k]), 0);
+    for (int k = 0; k < 4; k++) {
+        void *r;
+        ck_assert_int_eq(pthread_join(t[k], &r), 0);
+        ck_assert_ptr_nonnull(r);
+    }
+    for (int k = 0; k < 4; k += 2) {
+        ck_assert(memcmp(j[k].q.codes, j[4].q.codes, j[4].q.codes_bytes) == 0);
+        ck_assert(memcmp(j[k].q.scales, j[4].q.scales, j[4].q.nscales * 4) == 0);
+        ck_assert(memcmp(j[k].q.zero_points, j[4].q.zero_points, j[4].q.zp_bytes) == 0);
+        ck_assert(j[k].q.noise == j[4].q.noise);
+    }
+    ck_assert(memcmp(j[1].q.codes, j[3].q.codes, j[1].q.codes_bytes) == 0);
+    ck_assert(memcmp(j[1].q.scales, j[3].q.scales, j[1].q.nscales * 4) == 0);
+    for (int k = 0; k < 5; k++)
+        mcz_qtensor_free(&j[k].q);
+    free(x);
+}
+END_TEST
+
 /* ---- edge cases --------------------------------------------------------------------------- */
+
+static const mcz_qmethod methods[3] = {MCZ_QMETHOD_MSE, MCZ_QMETHOD_MINMAX,
+                                       MCZ_QMETHOD_WEIGHTED};
 
 static void quantize_all_ways(const float *x, int rank, const int64_t *dims, int axis,
                               void (*check)(const float *x, const float *deq, uint64_t n,
@@ -451,9 +696,9 @@ static void quantize_all_ways(const float *x, int rank, const int64_t *dims, int
     float *deq = malloc((n ? n : 1) * sizeof *deq);
     for (size_t k = 0; k < 4; k++)
         for (size_t g = 0; g < 3; g++)
-            for (int m = 0; m < 2; m++) {
+            for (int m = 0; m < 3; m++) {
                 mcz_qscheme s = {schemes[k].bits, schemes[k].asym, grans[g], axis, 16,
-                                 m ? MCZ_QMETHOD_MINMAX : MCZ_QMETHOD_MSE, false};
+                                 methods[m], false};
                 mcz_qtensor q;
                 mcz_error err = {0};
                 expect_ok(mcz_quantize_tensor(x, MCZ_DT_FLOAT, rank, dims, &s, &q, &err), &err);
@@ -517,9 +762,9 @@ START_TEST(constant_channels_are_reproduced)
         for (int i = 0; i < 33; i++)
             x[c * 33 + i] = v[c];
     for (size_t k = 0; k < 4; k++)
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < 3; m++) {
             mcz_qscheme s = {schemes[k].bits, schemes[k].asym, MCZ_QGRAN_CHANNEL, 0, 0,
-                             m ? MCZ_QMETHOD_MINMAX : MCZ_QMETHOD_MSE, false};
+                             methods[m], false};
             mcz_qtensor q;
             mcz_error err = {0};
             float deq[4 * 33];
@@ -537,10 +782,10 @@ START_TEST(channels_of_one_element_are_reproduced)
     float *x = make(9, LAPLACE, 4);
     mcz_qscheme s = {8, false, MCZ_QGRAN_CHANNEL, 0, 0, MCZ_QMETHOD_MSE, false};
     for (size_t k = 0; k < 4; k++)
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < 3; m++) {
             s.bits = schemes[k].bits;
             s.asymmetric = schemes[k].asym;
-            s.method = m ? MCZ_QMETHOD_MINMAX : MCZ_QMETHOD_MSE;
+            s.method = methods[m];
             mcz_qtensor q;
             mcz_error err = {0};
             float deq[9];
@@ -684,6 +929,7 @@ START_TEST(bad_schemes_are_refused)
         {4, false, MCZ_QGRAN_BLOCK, 1, 8, MCZ_QMETHOD_MSE, false},        /* block below 16 */
         {4, false, MCZ_QGRAN_BLOCK, 1, 512, MCZ_QMETHOD_MSE, false},      /* block above 256 */
         {8, false, (mcz_qgranularity)7, 0, 0, MCZ_QMETHOD_MSE, false},
+        {8, false, MCZ_QGRAN_CHANNEL, 0, 0, (mcz_qmethod)4, false},       /* method */
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
         expect_status(mcz_quantize_tensor(x, MCZ_DT_FLOAT, 2, dims, &bad[k], &q, &err),
@@ -787,6 +1033,10 @@ int main(void)
     tcase_add_test(t, the_same_input_gives_the_same_bytes);
     tcase_add_test(t, float16_exact_scales_cost_almost_nothing_and_keep_mse_ahead);
     tcase_add_test(t, sqnr_of_an_exact_quantization_is_infinite);
+    tcase_add_test(t, weighted_is_never_worse_than_minmax_under_its_weighted_error);
+    tcase_add_test(t, weighted_with_float16_scales_is_never_worse_than_minmax_per_block);
+    tcase_add_test(t, int8_default_codes_are_onnx_runtime_round_to_nearest);
+    tcase_add_test(t, weighted_is_deterministic_across_threads_and_streams_like_in_memory);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

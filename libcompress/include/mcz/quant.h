@@ -13,8 +13,12 @@
  * ratio whose codes, with their least-squares scale, leave the least squared error (a
  * coarse-to-fine search over a handful of ratios; min/max is kept when it is not worse, so mse
  * is never worse than min/max for any group). The least-squares scale makes the error
- * orthogonal to the codes, so clipping does not shrink a filter's gain. Zero stays exactly
- * zero in every scheme. See docs/quantize.md.
+ * orthogonal to the codes, so clipping does not shrink a filter's gain. MCZ_QMETHOD_WEIGHTED
+ * minimises the error weighted by w_i = sqrt(mean x^2) + |x_i| instead (large values count
+ * more), over a grid of 21 steps around the min/max one (and, asymmetric, the integer zero
+ * points next to the rounded one), each with the weighted least-squares scale of its codes;
+ * min/max is kept when it is not worse under that weighted error. Zero stays exactly zero in
+ * every scheme. See docs/quantize.md.
  *
  * Everything here is deterministic and uses no global state; the functions are safe to call
  * from several threads at once on different outputs.
@@ -39,9 +43,16 @@ typedef enum mcz_qgranularity {
 } mcz_qgranularity;
 
 typedef enum mcz_qmethod {
-    MCZ_QMETHOD_MSE = 0,    /* clip ratio searched per group for the least squared error */
-    MCZ_QMETHOD_MINMAX = 1, /* the group's full range */
+    MCZ_QMETHOD_MSE = 0,      /* clip ratio searched per group for the least squared error */
+    MCZ_QMETHOD_MINMAX = 1,   /* the group's full range (round to nearest: ONNX Runtime's) */
+    MCZ_QMETHOD_WEIGHTED = 2, /* importance-weighted search: least sum w_i (x_i - x'_i)^2,
+                                 w_i = rms(x) + |x_i| */
+    MCZ_QMETHOD_DEFAULT = 3,  /* by bit width: MINMAX at 8 bits, WEIGHTED at 4 (so a weight
+                                 that mixed precision moves up to 8 bits gets min/max) */
 } mcz_qmethod;
+
+/* The method `m` means at `bits`: MCZ_QMETHOD_DEFAULT resolved, any other returned as is. */
+mcz_qmethod mcz_qmethod_for_bits(mcz_qmethod m, int bits);
 
 #define MCZ_QBLOCK_MIN 16
 #define MCZ_QBLOCK_MAX 256
@@ -85,7 +96,9 @@ typedef struct mcz_qparams {
  * zero point included). min/max: scale = range / (qmax - qmin) (symmetric: max|x| / qmax) and
  * codes = clamp(round_half_even(x / scale) + zero_point). mse: codes rounded with a clipped
  * step, and the scale the least-squares fit of x by (code - zero_point) * scale, so the codes
- * need not be round(x / scale); min/max wins when it is not worse. An all-zero group gets
+ * need not be round(x / scale); min/max wins when it is not worse. weighted: the same with
+ * the error weighted by sqrt(mean x^2) + |x_i|, over a grid of steps (and zero points), and
+ * min/max wins when its weighted error is not larger. An all-zero group gets
  * scale 1 (every code is the zero point). Returns the squared error sum((x - x')^2) in
  * double, with x' = (code - zero_point) * scale in float32. */
 double mcz_qgroup_quantize(const float *x, size_t n, int bits, bool asymmetric,
