@@ -16,8 +16,10 @@ static const char usage[] =
     "                    [--method minmax|weighted|mse] [--target-sqnr DB]\n"
     "                    [--min-elements N] [--exclude PATTERN]...\n"
     "\n"
-    "Quantize the weights of Conv, ConvTranspose, Gemm and MatMul (wherever they live:\n"
-    "initializers, Constant nodes, subgraphs, external data); activations stay float.\n"
+    "Quantize the weights of Conv, ConvTranspose, Gemm, MatMul, LSTM/GRU/RNN and the\n"
+    "embeddings a Gather reads (wherever they live: initializers, Constant nodes, subgraphs,\n"
+    "external data; also behind Transpose, Slice, Concat, Reshape... on the way to their op);\n"
+    "activations stay float. Every float tensor of --min-elements or more is in the report.\n"
     "ONNX output is in QDQ form: the codes, their scales (and zero points) and a\n"
     "DequantizeLinear feeding the original consumers; the opset is raised only as far as\n"
     "needed (per-channel: 13; int4 or blocks: 21).\n"
@@ -77,6 +79,11 @@ static const char *scheme_str(const mcz_quantize_result *w, char *buf, size_t ca
     return buf;
 }
 
+static double bits_per_weight(uint64_t bytes, uint64_t count)
+{
+    return count ? 8.0 * (double)bytes / (double)count : 0.0;
+}
+
 static void print_json(FILE *f, const char *in, const char *out, const mcz_quantize_params *p,
                        const mcz_quantize_report *r)
 {
@@ -131,6 +138,11 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
             else
                 fputs("null", f);
             fprintf(f, ", \"asymmetric\": %s", w->asymmetric ? "true" : "false");
+            if (!w->already) {
+                fprintf(f, ", \"method\": \"%s\"", mcz_qmethod_name(w->method));
+                fputs(", \"bits_per_weight\": ", f);
+                tool_json_num(f, bits_per_weight(w->bytes_after, w->count), 6);
+            }
         }
         fputs(", \"sqnr_db\": ", f);
         tool_json_num(f, w->sqnr_db, 6);
@@ -162,8 +174,8 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
 static void print_table(FILE *f, const mcz_quantize_report *r)
 {
     char b1[32], b2[32];
-    fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s\n", "WEIGHT", "OP", "SHAPE", "AXIS",
-            "SCHEME", "SQNR dB", "BEFORE", "AFTER");
+    fprintf(f, "%-44s %-13s %-20s %4s %-17s %-8s %6s %8s %11s %11s\n", "WEIGHT", "OP", "SHAPE",
+            "AXIS", "SCHEME", "METHOD", "BITS", "SQNR dB", "BEFORE", "AFTER");
     for (size_t i = 0; i < r->n; i++) {
         const mcz_quantize_result *w = &r->w[i];
         if (w->skipped)
@@ -180,8 +192,11 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
             snprintf(sq, sizeof sq, "exact");
         else
             snprintf(sq, sizeof sq, "%.2f", w->sqnr_db);
-        fprintf(f, "%-44s %-13s %-20s %4s %-17s %8s %11s %11s", w->name,
-                *w->op_type ? w->op_type : "-", shp, axis, scheme_str(w, sch, sizeof sch), sq,
+        char bpw[16]; /* bits per weight: codes, scales and zero points */
+        snprintf(bpw, sizeof bpw, "%.2f", bits_per_weight(w->bytes_after, w->count));
+        fprintf(f, "%-44s %-13s %-20s %4s %-17s %-8s %6s %8s %11s %11s", w->name,
+                *w->op_type ? w->op_type : "-", shp, axis, scheme_str(w, sch, sizeof sch),
+                w->already ? "-" : mcz_qmethod_name(w->method), bpw, sq,
                 tool_bytes(w->bytes_before, b1, sizeof b1),
                 tool_bytes(w->bytes_after, b2, sizeof b2));
         if (!w->already && !isnan(w->sqnr_lower_db)) /* --target-sqnr moved it up to 8 bits */
@@ -206,11 +221,15 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
     fprintf(f, "total: %zu weights quantized (%zu int8, %zu int4), %zu kept, %zu already "
                "quantized\n",
             r->quantized, r->at_bits[8], r->at_bits[4], r->skipped, r->already);
+    uint64_t count = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->w[i].bits && !r->w[i].already && !r->w[i].skipped)
+            count += r->w[i].count;
     if (r->quantized)
-        fprintf(f, "quantized weights: %s -> %s (%.3fx), SQNR %.2f dB\n",
+        fprintf(f, "quantized weights: %s -> %s (%.3fx), SQNR %.2f dB, %.2f bits per weight\n",
                 tool_bytes(r->bytes_before, b1, sizeof b1),
                 tool_bytes(r->bytes_after, b2, sizeof b2), ratio(r->bytes_after, r->bytes_before),
-                mcz_sqnr_db(r->signal, r->noise));
+                mcz_sqnr_db(r->signal, r->noise), bits_per_weight(r->bytes_after, count));
     fprintf(f, "all weights:       %s -> %s (%.3fx)\n",
             tool_bytes(r->model_bytes_before, b1, sizeof b1),
             tool_bytes(r->model_bytes_after, b2, sizeof b2),

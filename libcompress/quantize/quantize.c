@@ -170,6 +170,7 @@ typedef struct job {
     const void *transpose;    /* the role's Transpose to fold: codes stored transposed */
     /* results */
     int axis;                 /* the scheme's axis in the weight's own layout */
+    mcz_qmethod method;       /* the scheme's method */
     mcz_qtensor q;            /* codes == NULL: stays float */
     double sqnr, sqnr_lower;
     const char *kept;         /* why it stays float */
@@ -207,7 +208,8 @@ static mcz_qscheme scheme_for(const job *j, int bits, mcz_qgranularity g,
     int baxis = g == MCZ_QGRAN_BLOCK ? block_axis(j, p->block_size) : -1;
     if (g == MCZ_QGRAN_BLOCK && baxis < 0)
         g = MCZ_QGRAN_CHANNEL;
-    mcz_qscheme s = {bits, p->asymmetric, g, -1, p->block_size, p->method, false};
+    mcz_qscheme s = {bits, p->asymmetric, g, -1, p->block_size, mcz_qmethod_for_bits(p->method, bits),
+                     false};
     s.axis = g == MCZ_QGRAN_CHANNEL ? j->channel_axis : g == MCZ_QGRAN_BLOCK ? baxis : -1;
     /* block scales are a sizeable part of the bytes (32 bits per block of 32): keep them
        float16-exact so a container can halve them losslessly (docs/quantize.md) */
@@ -323,6 +325,7 @@ static void run_job(const pool *pl, job *j)
         return;
     }
     j->axis = j->q.axis;
+    j->method = s.method;
     if (j->transpose && (j->st = transpose_2d(&j->q, &j->err)))
         return;
     mcz_model_release_pages(pl->m, j->data, j->nbytes);
@@ -520,7 +523,7 @@ static mcz_status quantize_jobs(mcz_model *m, const mcz_quantize_params *p, job 
 
 /* 3. Each job's result into its report row and the totals; the quantized ones become edits
  * for the rewrite (edits: room for njobs). Returns their count. */
-static size_t report_jobs(const mcz_quantize_params *p, job *jobs, size_t njobs,
+static size_t report_jobs(job *jobs, size_t njobs,
                           mcz_quantize_report *r, mcz_qdq_edit *edits)
 {
     size_t nedits = 0;
@@ -537,7 +540,8 @@ static size_t report_jobs(const mcz_quantize_params *p, job *jobs, size_t njobs,
         x->granularity = j->q.granularity;
         x->axis = j->axis;
         x->block_size = j->q.block_size;
-        x->asymmetric = p->asymmetric;
+        x->asymmetric = j->q.dtype == MCZ_DT_UINT8 || j->q.dtype == MCZ_DT_UINT4;
+        x->method = j->method;
         x->bytes_after = j->q.codes_bytes + j->q.nscales * sizeof(float) + j->q.zp_bytes;
         r->quantized++;
         r->at_bits[x->bits]++;
@@ -595,7 +599,7 @@ mcz_status mcz_quantize_model(mcz_model *m, const mcz_quantize_params *p,
         goto out;
 
     /* 3. the report rows, then the rewrite */
-    size_t nedits = report_jobs(p, jobs, njobs, r, edits);
+    size_t nedits = report_jobs(jobs, njobs, r, edits);
     if ((s = intern_strings(r, err)))
         goto out;
     if (nedits && (s = mcz_model_qdq_rewrite(m, edits, nedits, err)))

@@ -43,8 +43,8 @@ typedef struct mcz_quantize_params {
     void *progress_ctx;
 } mcz_quantize_params;
 
-/* Defaults: 8 bits, per-channel, symmetric, mse, block size 32, no target, min_elements
- * 1024, no exclusions, all cores. */
+/* Defaults: 8 bits, per-channel, symmetric, MCZ_QMETHOD_DEFAULT (minmax at 8 bits, weighted
+ * at 4), block size 32, no target, min_elements 1024, no exclusions, all cores. */
 mcz_quantize_params mcz_quantize_default_params(void);
 
 /* What happened to one weight. Strings are owned by the report. */
@@ -60,6 +60,7 @@ typedef struct mcz_quantize_result {
     int axis;                /* channel or block axis; -1 for per-tensor or not quantized */
     uint32_t block_size;     /* block-wise only */
     bool asymmetric;
+    mcz_qmethod method;      /* quantized now: the method that chose its scales */
     double sqnr_db;          /* of the scheme chosen (+inf: exact); NAN when not measured */
     double sqnr_lower_db;    /* mixed precision: SQNR the lower precision tried would have
                                 given (NAN when none was tried) */
