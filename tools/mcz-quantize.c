@@ -42,6 +42,10 @@ static const char usage[] =
     "                        get the 8-bit default unless M is given\n"
     "      --target-sqnr DB  mixed precision: a weight whose SQNR would fall below DB dB\n"
     "                        takes the next higher precision (4 -> 8 bits -> float)\n"
+    "      --keep-sensitive  4 bits: keep at 8 bits the weights a data-free rule calls\n"
+    "                        sensitive: embeddings and tied heads, the first and the last\n"
+    "                        weight layers, and any weight whose 4-bit SQNR is more than\n"
+    "                        6 dB below the model's median (as llama.cpp's Q4_K_M does)\n"
     "      --min-elements N  weights with fewer elements stay float (default 1024)\n"
     "      --exclude PAT     leave weights whose name (or the name of the node holding or\n"
     "                        consuming them) matches the glob PAT; repeatable; a PAT that\n"
@@ -59,7 +63,7 @@ static const char usage[] =
 
 enum {
     OPT_BITS = TOOL_OPT_USER, OPT_GRANULARITY, OPT_BLOCK_SIZE, OPT_SYMMETRIC, OPT_ASYMMETRIC,
-    OPT_METHOD, OPT_TARGET_SQNR
+    OPT_METHOD, OPT_TARGET_SQNR, OPT_KEEP_SENSITIVE
 };
 
 static double ratio(uint64_t a, uint64_t b)
@@ -101,6 +105,7 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
             p->asymmetric ? "false" : "true",
             mcz_qmethod_name(mcz_qmethod_for_bits(p->method, p->bits)));
     tool_json_num(f, p->mixed ? p->target_sqnr_db : NAN, 6);
+    fprintf(f, ", \"keep_sensitive\": %s", p->keep_sensitive ? "true" : "false");
     fprintf(f, ", \"min_elements\": %llu, \"exclude\": [", (unsigned long long)p->min_elements);
     for (size_t e = 0; e < p->nexclude; e++) {
         fputs(e ? ", " : "", f);
@@ -152,6 +157,10 @@ static void print_json(FILE *f, const char *in, const char *out, const mcz_quant
             fputs(", \"sqnr_lower_precision_db\": ", f);
             tool_json_num(f, w->sqnr_lower_db, 6);
         }
+        if (w->sensitive) {
+            fputs(", \"sensitive\": ", f);
+            tool_json_str(f, w->sensitive);
+        }
         fprintf(f, ", \"bytes_before\": %llu, \"bytes_after\": %llu}",
                 (unsigned long long)w->bytes_before, (unsigned long long)w->bytes_after);
     }
@@ -199,8 +208,9 @@ static void print_table(FILE *f, const mcz_quantize_report *r)
                 w->already ? "-" : mcz_qmethod_name(w->method), bpw, sq,
                 tool_bytes(w->bytes_before, b1, sizeof b1),
                 tool_bytes(w->bytes_after, b2, sizeof b2));
-        if (!w->already && !isnan(w->sqnr_lower_db)) /* --target-sqnr moved it up to 8 bits */
-            fprintf(f, "  (int4: %.2f dB)", w->sqnr_lower_db);
+        if (!w->already && !isnan(w->sqnr_lower_db)) /* moved up to 8 bits */
+            fprintf(f, "  (int4: %.2f dB%s%s)", w->sqnr_lower_db, w->sensitive ? "; " : "",
+                    w->sensitive ? w->sensitive : "");
         fputc('\n', f);
     }
     if (r->skipped) {
@@ -294,6 +304,7 @@ int main(int argc, char **argv)
         {OPT_ASYMMETRIC, 0, "asymmetric", TOOL_ARG_NONE},
         {OPT_METHOD, 0, "method", TOOL_ARG_REQUIRED},
         {OPT_TARGET_SQNR, 0, "target-sqnr", TOOL_ARG_REQUIRED},
+        {OPT_KEEP_SENSITIVE, 0, "keep-sensitive", TOOL_ARG_NONE},
         TOOL_OPTIONS_WEIGHT_PASS};
     tool_common c = {0};
     mcz_quantize_params p = mcz_quantize_default_params();
@@ -358,6 +369,9 @@ int main(int argc, char **argv)
             p.target_sqnr_db = d;
             break;
         }
+        case OPT_KEEP_SENSITIVE:
+            p.keep_sensitive = true;
+            break;
         }
     }
     int io = tool_want_io(&args, &c, "model", "PATH");
@@ -369,6 +383,8 @@ int main(int argc, char **argv)
         p.granularity = p.bits == 4 ? MCZ_QGRAN_BLOCK : MCZ_QGRAN_CHANNEL;
     if (!have_symmetry) /* uint4 beats int4 at the output; uint8 loses to int8 (quantize.md) */
         p.asymmetric = p.bits == 4 && !p.mixed;
+    if (p.keep_sensitive && p.bits != 4)
+        return tool_usage_error("--keep-sensitive applies to --bits 4 only");
     if (have_block && p.granularity != MCZ_QGRAN_BLOCK)
         return tool_usage_error("--block-size applies to --granularity block only");
     int to_stdout = strcmp(c.output, "-") == 0;

@@ -123,6 +123,7 @@ typedef struct roles_ctx {
     const char **lost;        /* a consumer's axis has no source: the layout op to blame */
     const char **first_use;   /* op type of the first node that reads the weight */
     unsigned *readers;        /* nodes that read the weight itself (not a view of it) */
+    size_t nodes;             /* nodes walked so far */
     const Onnx__NodeProto **transpose; /* a Transpose [1, 0] of the weight itself, in its graph */
     view *views;
     size_t nviews, capviews;
@@ -460,7 +461,7 @@ static bool layout_view(roles_ctx *c, const scope *sc, const Onnx__NodeProto *n,
 static mcz_weight_role slot_role(const Onnx__NodeProto *n, size_t k, int rank)
 {
     mcz_weight_role r = {MCZ_ROLE_NONE, -1, -1, n->name ? n->name : "", n->op_type, 0, NULL,
-                         false, NULL};
+                         false, 0, NULL};
     if (k == 0 && is_op(n, "Gather") && rank >= 2) {
         int64_t axis = attr_int(n, "axis", 0);
         if (axis == 0 || axis == -rank)
@@ -517,6 +518,7 @@ static void use(roles_ctx *c, const Onnx__NodeProto *n, size_t k, const view *v,
         size_t consumers = cur->consumers;
         *cur = r;
         cur->consumers = consumers;
+        cur->order = c->nodes;
     } else if (cur->channel_axis != r.channel_axis || cur->reduce_axis != r.reduce_axis) {
         c->conflict[w] = 1;
     }
@@ -636,6 +638,7 @@ static mcz_status walk_node(roles_ctx *c, const Onnx__NodeProto *n, scope *sc,
     mcz_status s = MCZ_OK;
     bool layout = is_layout(n), cat = is_op(n, "Concat");
     long in0 = n->n_input > 0 ? scope_get(sc, n->input[0]) : -1;
+    c->nodes++;
     readers(c, n, sc, g);
     for (size_t k = 0; k < n->n_input && !cat; k++) {
         long v = scope_get(sc, n->input[k]);
@@ -711,7 +714,7 @@ static const char *lost_reason(const char *op)
 
 mcz_status mcz_model_weight_roles(mcz_model *m, mcz_weight_role *roles, mcz_error *err)
 {
-    roles_ctx c = {m, roles, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, err};
+    roles_ctx c = {m, roles, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, err};
     size_t n = m->nw ? m->nw : 1;
     c.by_ptr = malloc(n * sizeof *c.by_ptr);
     c.nonweight = calloc(n, 1);
@@ -728,7 +731,7 @@ mcz_status mcz_model_weight_roles(mcz_model *m, mcz_weight_role *roles, mcz_erro
     }
     for (size_t i = 0; i < m->nw; i++) {
         c.by_ptr[i] = (ptr_index){m->w[i].t, (long)i};
-        roles[i] = (mcz_weight_role){MCZ_ROLE_NONE, -1, -1, "", "", 0, NULL, false, NULL};
+        roles[i] = (mcz_weight_role){MCZ_ROLE_NONE, -1, -1, "", "", 0, NULL, false, 0, NULL};
     }
     qsort(c.by_ptr, m->nw, sizeof *c.by_ptr, cmp_ptr);
     if (m->proto->graph)

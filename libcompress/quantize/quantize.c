@@ -168,6 +168,9 @@ typedef struct job {
     int channel_axis, reduce_axis;
     mcz_role_op op;
     const void *transpose;    /* the role's Transpose to fold: codes stored transposed */
+    bool embedding;           /* a Gather reads it */
+    size_t order;             /* its consumer's place in graph order */
+    const char *sensitive;    /* moved up to 8 bits by keep_sensitive: why */
     /* results */
     int axis;                 /* the scheme's axis in the weight's own layout */
     mcz_qmethod method;       /* the scheme's method */
@@ -294,6 +297,8 @@ static mcz_status transpose_2d(mcz_qtensor *q, mcz_error *err)
     return MCZ_OK;
 }
 
+static void finish_job(const pool *pl, job *j, const mcz_qscheme *s);
+
 static void run_job(const pool *pl, job *j)
 {
     const mcz_quantize_params *p = pl->p;
@@ -324,11 +329,32 @@ static void run_job(const pool *pl, job *j)
         j->kept = "below --target-sqnr even at 8 bits";
         return;
     }
+    finish_job(pl, j, &s);
+}
+
+/* A job quantized under s: what the report and the rewrite need, then the float pages go. */
+static void finish_job(const pool *pl, job *j, const mcz_qscheme *s)
+{
     j->axis = j->q.axis;
-    j->method = s.method;
+    j->method = s->method;
     if (j->transpose && (j->st = transpose_2d(&j->q, &j->err)))
         return;
     mcz_model_release_pages(pl->m, j->data, j->nbytes);
+}
+
+/* keep_sensitive: job j again at 8 bits (per channel, or as the granularity asks). */
+static void run_sensitive(const pool *pl, job *j)
+{
+    const mcz_quantize_params *p = pl->p;
+    mcz_qgranularity g = p->granularity == MCZ_QGRAN_BLOCK ? MCZ_QGRAN_CHANNEL : p->granularity;
+    mcz_qscheme s = scheme_for(j, 8, g, p);
+    j->sqnr_lower = j->sqnr;
+    mcz_qtensor_free(&j->q);
+    j->st = mcz_quantize_tensor(j->data, j->dtype, j->rank, j->dims, &s, &j->q, &j->err);
+    if (j->st)
+        return;
+    j->sqnr = mcz_sqnr_db(j->q.signal, j->q.noise);
+    finish_job(pl, j, &s);
 }
 
 static void worker(void *arg, size_t k, unsigned tid)
@@ -336,8 +362,12 @@ static void worker(void *arg, size_t k, unsigned tid)
     pool *pl = arg;
     job *j = &pl->jobs[pl->order[k]];
     (void)tid;
-    run_job(pl, j);
-    if (pl->p->progress)
+    bool again = j->sensitive != NULL; /* the second pass: counted in the first */
+    if (again)
+        run_sensitive(pl, j);
+    else
+        run_job(pl, j);
+    if (pl->p->progress && !again)
         pl->p->progress(pl->p->progress_ctx, 1, j->nbytes);
 }
 
@@ -470,7 +500,8 @@ static mcz_status list_candidates(const mcz_model *m, const mcz_quantize_params 
                                  .rank = w->rank, .dims = w->dims, .count = w->count,
                                  .nbytes = w->nbytes, .channel_axis = ro->channel_axis,
                                  .reduce_axis = ro->reduce_axis, .op = ro->op,
-                                 .transpose = ro->transpose};
+                                 .transpose = ro->transpose, .embedding = ro->embedding,
+                                 .order = ro->order};
     }
     return MCZ_OK;
 }
@@ -503,6 +534,54 @@ static mcz_status list_already(const mcz_model *m, const mcz_qdq_weight *qw, siz
 }
 
 /* 2. Every job on the pool of threads; the first failure in weight order is the error. */
+static int by_sqnr(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* keep_sensitive: mark the 4-bit jobs a data-free rule keeps at 8 bits (embeddings and tied
+ * heads, the first and the last weight layers in graph order, and the weights whose SQNR is
+ * more than MCZ_SENSITIVE_DB below the median). Returns how many. */
+static size_t mark_sensitive(job *jobs, size_t njobs)
+{
+    double *sq = malloc((njobs ? njobs : 1) * sizeof *sq);
+    size_t n4 = 0, first = SIZE_MAX, last = SIZE_MAX;
+    for (size_t k = 0; k < njobs; k++) {
+        const job *j = &jobs[k];
+        if (!j->q.codes || (j->q.dtype != MCZ_DT_INT4 && j->q.dtype != MCZ_DT_UINT4))
+            continue;
+        if (sq && isfinite(j->sqnr))
+            sq[n4++] = j->sqnr;
+        if (first == SIZE_MAX || j->order < jobs[first].order)
+            first = k;
+        if (last == SIZE_MAX || j->order > jobs[last].order)
+            last = k;
+    }
+    double median = NAN;
+    if (sq && n4) {
+        qsort(sq, n4, sizeof *sq, by_sqnr);
+        median = n4 % 2 ? sq[n4 / 2] : 0.5 * (sq[n4 / 2 - 1] + sq[n4 / 2]);
+    }
+    free(sq);
+    size_t marked = 0;
+    for (size_t k = 0; k < njobs; k++) {
+        job *j = &jobs[k];
+        if (!j->q.codes || (j->q.dtype != MCZ_DT_INT4 && j->q.dtype != MCZ_DT_UINT4))
+            continue;
+        if (j->embedding)
+            j->sensitive = "an embedding";
+        else if (k == first)
+            j->sensitive = "the first weight layer";
+        else if (k == last)
+            j->sensitive = "the last weight layer";
+        else if (isfinite(median) && j->sqnr < median - MCZ_SENSITIVE_DB)
+            j->sensitive = "4-bit SQNR far below the model's median";
+        marked += j->sensitive != NULL;
+    }
+    return marked;
+}
+
 static mcz_status quantize_jobs(mcz_model *m, const mcz_quantize_params *p, job *jobs,
                                 size_t njobs, mcz_quantize_report *r, mcz_error *err)
 {
@@ -514,6 +593,26 @@ static mcz_status quantize_jobs(mcz_model *m, const mcz_quantize_params *p, job 
     pool pl = {m, p, jobs, NULL, njobs};
     mcz_status s = run_pool(&pl, threads, err);
     free(pl.order);
+    pl.order = NULL;
+    size_t nsens = 0;
+    if (!s && p->keep_sensitive && p->bits == 4)
+        nsens = mark_sensitive(jobs, njobs);
+    if (!s && nsens) { /* the sensitive ones again at 8 bits, on the pool */
+        job *sj = malloc(nsens * sizeof *sj);
+        if (!sj)
+            return NOMEM(err);
+        size_t n = 0;
+        for (size_t k = 0; k < njobs; k++)
+            if (jobs[k].sensitive)
+                sj[n++] = jobs[k];
+        pool sp = {m, p, sj, NULL, n};
+        s = run_pool(&sp, (int)mcz_thread_count(p->threads, n), err);
+        free(sp.order);
+        for (size_t k = 0, i = 0; k < njobs; k++)
+            if (jobs[k].sensitive)
+                jobs[k] = sj[i++];
+        free(sj);
+    }
     for (size_t k = 0; k < njobs && !s; k++)
         if (jobs[k].st)
             s = mcz_seterr(err, jobs[k].st, "%s: weight '%s': %s", m->path,
@@ -532,6 +631,7 @@ static size_t report_jobs(job *jobs, size_t njobs,
         mcz_quantize_result *x = &r->w[j->row];
         x->sqnr_db = j->sqnr;
         x->sqnr_lower_db = j->sqnr_lower;
+        x->sensitive = j->sensitive;
         if (!j->q.codes) {
             x->skipped = j->kept;
             continue;

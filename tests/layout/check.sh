@@ -36,6 +36,22 @@ lstm.int8 | lstm.int4)
     if [ "$bits" = 8 ]; then l2=0.02; else l2=0.15; fi
     node "$compare" lstm-if.onnx "$out" --max-rel-l2 "$l2"
     ;;
+sensitive)
+    # --keep-sensitive: the tied embedding, the first and the last weight layers go to 8 bits
+    "$bin/mcz-quantize" gpt.onnx -o gpt-ks.onnx --bits 4 --keep-sensitive -f --json > gpt-ks.json
+    "$py" - gpt-ks.json <<'PY'
+import json, sys
+rows = {w['name']: w for w in json.load(open(sys.argv[1]))['weights']}
+want = {'embed.weight': (8, 'an embedding'), 'pos.weight': (8, 'an embedding'),
+        'proj2.weight': (8, 'the last weight layer'), 'attn.o.weight': (4, None),
+        'mlp.up.weight': (4, None)}
+bad = [(n, rows[n].get('bits'), rows[n].get('sensitive')) for n, (b, why) in want.items()
+       if rows[n].get('bits') != b or rows[n].get('sensitive') != why]
+print('FAIL', bad) if bad else print('sensitive weights at 8 bits: ok')
+sys.exit(1 if bad else 0)
+PY
+    node "$compare" gpt.onnx gpt-ks.onnx --min-cos 0.98
+    ;;
 nan)
     "$bin/mcz-quantize" nan.onnx -o nan-q8.onnx -f --json > nan-q8.json
     check nan.onnx nan-q8.json 1024 bad.weight=kept:"NaN or infinite"

@@ -24,7 +24,7 @@ mcz-inspect    --tensors --tensor --verify --json --html -f --force -q --quiet -
 mcz-pack       -o --output --level -j --threads -f --force -q --quiet --json --report -h --help --version
 mcz-unpack     -o --output --part --external-data -j --threads -f --force -q --quiet -h --help --version
 mcz-prune      -o --output --sparsity --pattern --scope --normalize --embeddings --min-elements --exclude --external-data -j --threads --json --report -f --force -q --quiet -h --help --version
-mcz-quantize   -o --output --bits --granularity --block-size --symmetric --asymmetric --method --target-sqnr --min-elements --exclude --external-data -j --threads --json --report -f --force -q --quiet -h --help --version
+mcz-quantize   -o --output --bits --granularity --block-size --symmetric --asymmetric --method --target-sqnr --keep-sensitive --min-elements --exclude --external-data -j --threads --json --report -f --force -q --quiet -h --help --version
 mcz-partition  -o --output --parts --max-bytes --balance --cut -j --threads -f --force -q --quiet --json --report -h --help --version
 mcz-bench      -j --threads --repeat --f32 --onnx -q --quiet --json --report -h --help --version
 mcz-sample     -s --size -o --output --dtype --weights --seed -f --force -q --quiet -h --help --version

@@ -23,12 +23,20 @@
 extern "C" {
 #endif
 
+#define MCZ_SENSITIVE_DB 6.0
+
 typedef struct mcz_quantize_params {
     int bits;                     /* 8 or 4 */
     mcz_qgranularity granularity; /* TENSOR, CHANNEL (output channel) or BLOCK (reduction) */
     uint32_t block_size;          /* BLOCK: 16..256 */
     bool asymmetric;              /* uint8/uint4 with zero points instead of int8/int4 */
     mcz_qmethod method;
+    bool keep_sensitive;          /* 4 bits: the weights a data-free rule calls sensitive take 8
+                                     bits (per channel) instead: embeddings and tied heads, the
+                                     first and the last weight layers, and any weight whose 4-bit
+                                     SQNR is more than MCZ_SENSITIVE_DB below the median of the
+                                     model's 4-bit weights (as llama.cpp's Q4_K_M keeps a few
+                                     tensors at higher precision) */
     bool mixed;                   /* mixed precision: see target_sqnr_db */
     double target_sqnr_db;        /* with `mixed`: a weight whose SQNR would fall below this
                                      takes the next higher precision: 4 bits -> 8 bits
@@ -64,6 +72,7 @@ typedef struct mcz_quantize_result {
     double sqnr_db;          /* of the scheme chosen (+inf: exact); NAN when not measured */
     double sqnr_lower_db;    /* mixed precision: SQNR the lower precision tried would have
                                 given (NAN when none was tried) */
+    const char *sensitive;   /* keep_sensitive moved it up to 8 bits: why (static), else NULL */
     uint64_t count;          /* elements */
     uint64_t bytes_before;   /* the weight's values */
     uint64_t bytes_after;    /* codes + scales + zero points (bytes_before when unchanged) */

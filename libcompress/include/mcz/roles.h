@@ -36,6 +36,9 @@ typedef struct mcz_weight_role {
                             non-weight input", ...); op_type is then the op that reads it */
     bool embedding;      /* a Gather reads it as rows (also when a MatMul reads it too: a tied
                             embedding and head) */
+    size_t order;        /* where its first weight-input consumer comes in the walk over the
+                            nodes (graph order, subgraphs where their node is): the first and
+                            the last weight layers of a model have the least and the most */
     const void *transpose; /* the Onnx__NodeProto of a Transpose (perm [1, 0]) that is the only
                             node reading this 2-D weight, in the weight's own graph (a PyTorch
                             [out, in] weight before its MatMul), else NULL: mcz-quantize stores
